@@ -1,0 +1,109 @@
+"""Split documents into token-bounded chunks on sentence boundaries, with overlap and heading context."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ragqa.ingest.sentences import split_sentences
+
+from ragqa.types import Chunk, Document
+
+CountTokens = Callable[[Sequence[str]], list[int]]
+TokenOffsets = Callable[[str], list[tuple[int, int]]]
+
+_CONTEXT_MAX_CHARS = 200
+
+
+def chunk_id_for(doc_id: str, context: str, text: str) -> str:
+    """Content-derived id: the same text under the same document and heading always gets the same id."""
+    return hashlib.sha256(f"{doc_id}\x00{context}\x00{text}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    start: int
+    end: int
+    tokens: int
+
+
+class Chunker:
+    """Greedy sentence packing up to ``max_tokens`` (context included), ``overlap`` tokens carried over."""
+
+    def __init__(
+        self, count_tokens: CountTokens, token_offsets: TokenOffsets, *, max_tokens: int, overlap: int
+    ) -> None:
+        if overlap >= max_tokens:
+            raise ValueError("overlap must be smaller than max_tokens")
+        self._count = count_tokens
+        self._offsets = token_offsets
+        self.max_tokens = max_tokens
+        self.overlap = overlap
+
+    def _context_for(self, doc: Document, start: int) -> str:
+        heading = ""
+        if doc.headings:
+            i = bisect.bisect_right([offset for offset, _ in doc.headings], start) - 1
+            if i >= 0:
+                heading = doc.headings[i][1]
+        parts = [p for p in (doc.title.strip(), heading.strip()) if p]
+        if len(parts) == 2 and parts[0] == parts[1]:
+            parts = parts[:1]
+        return " > ".join(parts)[:_CONTEXT_MAX_CHARS]
+
+    def _units(self, text: str, budget: int) -> list[_Unit]:
+        """Sentences, with any sentence longer than ``budget`` cut at token boundaries."""
+        spans = split_sentences(text)
+        counts = self._count([text[s:e] for s, e in spans])
+        units: list[_Unit] = []
+        for (start, end), count in zip(spans, counts, strict=True):
+            if count <= budget:
+                units.append(_Unit(start, end, count))
+                continue
+            offsets = self._offsets(text[start:end])
+            for i in range(0, len(offsets), budget):
+                window = offsets[i : i + budget]
+                units.append(_Unit(start + window[0][0], start + window[-1][1], len(window)))
+        return units
+
+    def chunk(self, doc: Document) -> list[Chunk]:
+        text = doc.text
+        context_tokens = self._count([self._context_for(doc, 0)])[0] if (doc.title or doc.headings) else 0
+        budget = max(self.max_tokens - context_tokens - 2, self.max_tokens // 2)
+        units = self._units(text, budget)
+        groups: list[list[_Unit]] = []
+        current: list[_Unit] = []
+        used = 0
+        for unit in units:
+            if current and used + unit.tokens > budget:
+                groups.append(current)
+                carried: list[_Unit] = []
+                carried_tokens = 0
+                for prev in reversed(current):
+                    if (
+                        carried_tokens + prev.tokens > self.overlap
+                        or carried_tokens + prev.tokens + unit.tokens > budget
+                    ):
+                        break
+                    carried.insert(0, prev)
+                    carried_tokens += prev.tokens
+                current, used = carried, carried_tokens
+            current.append(unit)
+            used += unit.tokens
+        if current:
+            groups.append(current)
+
+        chunks: list[Chunk] = []
+        seen: set[str] = set()
+        for group in groups:
+            start, end = group[0].start, group[-1].end
+            body = text[start:end]
+            context = self._context_for(doc, start)
+            cid = chunk_id_for(doc.doc_id, context, body)
+            if cid in seen:
+                continue
+            seen.add(cid)
+            chunks.append(Chunk(cid, doc.doc_id, len(chunks), body, context, start, end))
+        return chunks

@@ -1,0 +1,261 @@
+"""Batch ingestion: files → documents → chunks → embeddings → a committed collection generation.
+
+Unchanged sources are skipped on size+mtime (then content hash) without loading the model; changed documents
+replace their chunks, re-embedding only chunk ids that are new; bad files are reported and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ragqa.ingest.chunker import Chunker
+from ragqa.ingest.loaders import load_file
+from ragqa.ingest.walker import discover_files
+from ragqa.retrieval.collection import CollectionWriter
+from ragqa.retrieval.docstore import SourceRow
+from ragqa.retrieval.embedders import Embedder, get_embedder
+from tqdm import tqdm
+
+from ragqa.config import Settings
+from ragqa.errors import DocumentError, InputError
+from ragqa.types import Chunk, Document
+
+log = logging.getLogger(__name__)
+
+_EMBED_FLUSH_CHUNKS = 256
+
+
+def document_hash(doc: Document) -> str:
+    return hashlib.sha256(f"{doc.title}\x00{doc.text}".encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class IngestReport:
+    files_seen: int = 0
+    files_unchanged: int = 0
+    files_ingested: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    documents_added: int = 0
+    documents_updated: int = 0
+    documents_unchanged: int = 0
+    documents_deleted: int = 0
+    chunks_embedded: int = 0
+    generation: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.documents_added or self.documents_updated or self.documents_deleted)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "files_seen": self.files_seen,
+            "files_unchanged": self.files_unchanged,
+            "files_ingested": self.files_ingested,
+            "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "warnings": [{"path": p, "message": m} for p, m in self.warnings],
+            "documents_added": self.documents_added,
+            "documents_updated": self.documents_updated,
+            "documents_unchanged": self.documents_unchanged,
+            "documents_deleted": self.documents_deleted,
+            "chunks_embedded": self.chunks_embedded,
+            "generation": self.generation,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(slots=True)
+class _Pending:
+    doc: Document
+    content_hash: str
+    chunks: list[Chunk]
+    to_embed: list[Chunk]
+    is_new: bool
+
+
+class Ingestor:
+    """Writes one collection. Use as a context manager; it holds the collection's writer lock."""
+
+    def __init__(
+        self, settings: Settings, *, embedder: Embedder | None = None, progress: bool | None = None
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder or get_embedder(settings)
+        self.chunker = Chunker(
+            self.embedder.count_tokens,
+            self.embedder.token_offsets,
+            max_tokens=min(settings.chunk_tokens, self.embedder.max_tokens),
+            overlap=settings.chunk_overlap,
+        )
+        self.writer = CollectionWriter(settings, dim=self.embedder.dim)
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        self._queue: list[_Pending] = []
+        self._queued_chunks = 0
+        self._since_commit = 0
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def __enter__(self) -> Ingestor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # documents ----------------------------------------------------------------
+    def _queue_documents(self, docs: Sequence[Document], report: IngestReport) -> None:
+        known = self.writer.docstore.doc_hashes([d.doc_id for d in docs])
+        for doc in docs:
+            digest = document_hash(doc)
+            if known.get(doc.doc_id) == digest:
+                report.documents_unchanged += 1
+                continue
+            chunks = self.chunker.chunk(doc)
+            if not chunks:
+                report.warnings.append((doc.source, f"document {doc.doc_id}: no text to index"))
+                continue
+            existing = self.writer.existing_chunks(doc.doc_id)
+            to_embed = [c for c in chunks if c.chunk_id not in existing]
+            self._queue.append(_Pending(doc, digest, chunks, to_embed, doc.doc_id not in known))
+            self._queued_chunks += len(to_embed)
+            if self._queued_chunks >= _EMBED_FLUSH_CHUNKS:
+                self._flush(report)
+
+    def _flush(self, report: IngestReport, *, final: bool = False) -> None:
+        texts = [c.indexed_text for p in self._queue for c in p.to_embed]
+        vectors = self.embedder.embed_documents(texts) if texts else None
+        offset = 0
+        for pending in self._queue:
+            by_id = {}
+            for chunk in pending.to_embed:
+                assert vectors is not None
+                by_id[chunk.chunk_id] = vectors[offset]
+                offset += 1
+            self.writer.stage_document(pending.doc, pending.content_hash, pending.chunks, by_id)
+            if pending.is_new:
+                report.documents_added += 1
+            else:
+                report.documents_updated += 1
+        report.chunks_embedded += len(texts)
+        self._since_commit += len(texts)
+        self._queue.clear()
+        self._queued_chunks = 0
+        if final or self._since_commit >= self.settings.commit_every:
+            report.generation = self.writer.commit()
+            self._since_commit = 0
+
+    def ingest_documents(
+        self,
+        documents: Iterable[Document],
+        *,
+        source: SourceRow | None = None,
+        report: IngestReport | None = None,
+    ) -> IngestReport:
+        """Ingest already-parsed documents (used for SQuAD/BEIR sets and API uploads)."""
+        report = report or IngestReport()
+        started = time.perf_counter()
+        if source is not None:
+            known = self.writer.docstore.source(source.path)
+            if known is not None and known.content_hash == source.content_hash:
+                report.files_unchanged += 1
+                report.generation = self.writer.generation
+                return report
+        docs = list(documents)
+        self._queue_documents(docs, report)
+        if source is not None:
+            gone = set(self.writer.docstore.docs_of_source(source.path)) - {d.doc_id for d in docs}
+            for doc_id in sorted(gone):
+                report.documents_deleted += self.writer.stage_delete(doc_id)
+            self.writer.stage_source(source)
+        self._flush(report, final=True)
+        report.generation = self.writer.generation
+        report.seconds += time.perf_counter() - started
+        return report
+
+    # files ----------------------------------------------------------------------
+    def _ingest_file(self, path: Path, report: IngestReport) -> None:
+        key = str(path)
+        stat = path.stat()
+        known = self.writer.docstore.source(key)
+        if known and known.size == stat.st_size and known.mtime_ns == stat.st_mtime_ns:
+            report.files_unchanged += 1
+            return
+        limit = int(self.settings.max_file_mb * 1024 * 1024)
+        if stat.st_size > limit:
+            raise DocumentError(
+                f"file is {stat.st_size / 1048576:.1f} MB, over the {self.settings.max_file_mb:g} MB limit "
+                "(RAGQA_MAX_FILE_MB)"
+            )
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        row = SourceRow(key, stat.st_size, stat.st_mtime_ns, digest)
+        if known and known.content_hash == digest:
+            with self.writer.docstore.transaction() as db:  # touched, not changed: remember the new mtime
+                self.writer.docstore.upsert_source(db, row)
+            report.files_unchanged += 1
+            return
+        result = load_file(path, data)
+        report.warnings.extend((key, w) for w in result.warnings)
+        self._queue_documents(result.documents, report)
+        gone = set(self.writer.docstore.docs_of_source(key)) - {d.doc_id for d in result.documents}
+        for doc_id in sorted(gone):
+            report.documents_deleted += self.writer.stage_delete(doc_id)
+        self.writer.stage_source(row)
+        report.files_ingested += 1
+
+    def ingest_paths(
+        self, paths: Sequence[Path], *, include: Sequence[str] = (), exclude: Sequence[str] = ()
+    ) -> IngestReport:
+        started = time.perf_counter()
+        files = discover_files(paths, include=include, exclude=exclude)
+        if not files:
+            raise InputError(f"no supported files found under {', '.join(map(str, paths))}")
+        report = IngestReport(files_seen=len(files))
+        bar = tqdm(files, desc="ingest", unit="file", disable=not self.progress, dynamic_ncols=True)
+        for path in bar:
+            try:
+                self._ingest_file(path, report)
+            except DocumentError as exc:
+                report.failed.append((str(path), str(exc)))
+                log.warning("skipped %s: %s", path, exc)
+            except OSError as exc:
+                report.failed.append((str(path), f"cannot read: {exc.strerror or exc}"))
+                log.warning("skipped %s: %s", path, exc)
+            bar.set_postfix(chunks=report.chunks_embedded + self._queued_chunks, failed=len(report.failed))
+        self._flush(report, final=True)
+        report.generation = self.writer.generation
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # deletes ----------------------------------------------------------------------
+    def delete(self, targets: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Delete documents by id, or every document of a source path; returns (deleted ids, unknown targets)."""
+        deleted: list[str] = []
+        unknown: list[str] = []
+        docstore = self.writer.docstore
+        for target in targets:
+            row = docstore.document(target)
+            if row is not None:
+                self.writer.stage_delete(target)
+                self.writer.stage_drop_source(row.source)  # so re-ingesting that source brings it back
+                deleted.append(target)
+                continue
+            path = str(Path(target).expanduser().resolve())
+            doc_ids = docstore.docs_of_source(path)
+            if not doc_ids and docstore.source(path) is None:
+                unknown.append(target)
+                continue
+            for doc_id in doc_ids:
+                self.writer.stage_delete(doc_id)
+                deleted.append(doc_id)
+            self.writer.stage_drop_source(path)
+        self.writer.commit()
+        return deleted, unknown

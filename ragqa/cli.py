@@ -1,0 +1,209 @@
+"""The ``ragqa`` command line. Heavy imports (torch, faiss, bm25s) happen inside the commands that need them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ragqa.config import Settings, load_settings
+from ragqa.errors import InputError, RagqaError
+
+app = typer.Typer(
+    name="ragqa",
+    help="Grounded question answering over your own documents: ingest, search, evaluate.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+eval_app = typer.Typer(help="Offline evaluation reports.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where ragqa keeps its data [env RAGQA_DATA_DIR].")
+]
+CollectionOpt = Annotated[
+    str | None, typer.Option("--collection", "-c", help="Collection name [env RAGQA_COLLECTION].")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ModeOpt = Annotated[str | None, typer.Option("--mode", "-m", help="hybrid | dense | bm25 [default: hybrid].")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    settings = load_settings(**overrides)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("sentence_transformers", "jieba", "bm25s", "httpx", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return settings
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders (txt, md, html, pdf, docx, csv, jsonl).")
+    ],
+    include: Annotated[
+        list[str] | None, typer.Option("--include", help="Glob of files to take (repeatable).")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Glob of files to skip (repeatable).")
+    ] = None,
+    progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar.")] = None,
+    data_dir: DataDir = None,
+    collection: CollectionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Index files and folders. Unchanged files are skipped; changed ones replace their old chunks."""
+    from ragqa.ingest.pipeline import Ingestor
+
+    settings = _settings(data_dir=data_dir, collection=collection)
+    with Ingestor(settings, progress=progress) as ingestor:
+        report = ingestor.ingest_paths(paths, include=include or (), exclude=exclude or ())
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        typer.echo(
+            f"{report.files_seen} files: {report.files_ingested} ingested, {report.files_unchanged} unchanged, "
+            f"{len(report.failed)} failed | documents +{report.documents_added} ~{report.documents_updated} "
+            f"-{report.documents_deleted} ={report.documents_unchanged} | {report.chunks_embedded} chunks embedded "
+            f"| generation {report.generation} | {report.seconds:.1f}s"
+        )
+        for path, reason in report.failed:
+            typer.echo(f"  failed  {path}: {reason}", err=True)
+        for path, message in report.warnings[:50]:
+            typer.echo(f"  warning {path}: {message}", err=True)
+    if report.failed and not report.files_ingested and not report.files_unchanged:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    mode: ModeOpt = None,
+    k: Annotated[
+        int | None, typer.Option("--k", "-k", min=1, max=1000, help="Number of hits [default: 10].")
+    ] = None,
+    data_dir: DataDir = None,
+    collection: CollectionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hybrid (BM25 + dense, RRF) search over a collection."""
+    from ragqa.retrieval.service import open_searcher
+
+    settings = _settings(data_dir=data_dir, collection=collection)
+    searcher = open_searcher(settings)
+    result = searcher.search(query, mode=mode or settings.search_mode, k=k)  # type: ignore[arg-type]
+    if as_json:
+        _print_json(
+            {"hits": [h.to_json() for h in result.hits], "mode": result.mode, "timings_ms": result.timings_ms}
+        )
+        return
+    if not result.hits:
+        typer.echo("no results")
+    for i, hit in enumerate(result.hits, start=1):
+        ranks = " ".join(f"{name}#{rank}" if rank else f"{name}#-" for name, rank in hit.ranks.items())
+        snippet = " ".join(hit.text.split())[:240]
+        typer.echo(
+            f"{i:>2}. [{hit.score:.4f} {ranks}] {hit.title or hit.doc_id}  ({hit.source})\n    {snippet}"
+        )
+    typer.echo(f"({result.timings_ms.get('total', 0):.1f} ms, mode {result.mode})", err=True)
+
+
+@app.command()
+def delete(
+    targets: Annotated[
+        list[str], typer.Argument(help="Document ids, or source paths (all their documents).")
+    ],
+    data_dir: DataDir = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Remove documents from every index."""
+    from ragqa.ingest.pipeline import Ingestor
+
+    settings = _settings(data_dir=data_dir, collection=collection)
+    from ragqa.retrieval.collection import CollectionReader
+
+    CollectionReader(settings).close()  # fails clearly when the collection does not exist
+    with Ingestor(settings, progress=False) as ingestor:
+        deleted, unknown = ingestor.delete(targets)
+    typer.echo(f"deleted {len(deleted)} document(s)")
+    for target in unknown:
+        typer.echo(f"  not found: {target}", err=True)
+    if unknown and not deleted:
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(data_dir: DataDir = None, collection: CollectionOpt = None, as_json: JsonOpt = False) -> None:
+    """Counts and settings of a collection."""
+    from ragqa.retrieval.collection import CollectionReader
+
+    settings = _settings(data_dir=data_dir, collection=collection)
+    reader = CollectionReader(settings)
+    info = reader.stats()
+    reader.close()
+    if as_json:
+        _print_json(info)
+        return
+    for key, value in info.items():
+        typer.echo(f"{key:>14}: {json.dumps(value) if isinstance(value, dict) else value}")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    beir: Annotated[
+        Path | None, typer.Option("--beir", help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/).")
+    ] = None,
+    squad: Annotated[
+        Path | None, typer.Option("--squad", help="SQuAD-format JSON: paragraphs are the corpus.")
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="BEIR qrels split (qrels/NAME.tsv).")] = "test",
+    mode: Annotated[str, typer.Option("--mode", help="bm25 | dense | hybrid | all.")] = "all",
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Evaluate only the first N queries.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """nDCG@10, Recall@100, MRR@10 and hit@1 for bm25, dense and hybrid, with search latency."""
+    from ragqa.eval.retrieval_eval import run_retrieval_eval
+
+    if (beir is None) == (squad is None):
+        raise InputError("give exactly one of --beir DIR or --squad FILE")
+    settings = _settings(data_dir=data_dir)
+    report = run_retrieval_eval(
+        settings,
+        beir=beir,
+        squad=squad,
+        split=split,
+        mode=mode,
+        limit=limit,
+        out=out,
+        progress=sys.stderr.isatty(),
+    )
+    typer.echo(report.table())
+    typer.echo(f"report: {report.path}")
+
+
+def main() -> None:
+    try:
+        app()
+    except RagqaError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

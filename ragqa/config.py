@@ -1,0 +1,151 @@
+"""Typed settings: defaults < config file (YAML/TOML, ``RAGQA_CONFIG``) < ``RAGQA_*`` env vars < CLI flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from ragqa.errors import ConfigError
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = path.read_text(encoding="utf-8")
+        data = tomllib.loads(raw) if path.suffix == ".toml" else yaml.safe_load(raw)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"config file {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
+        ) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of settings, got {type(data).__name__}")
+    section = data.get("ragqa", data)
+    return {str(k).lower(): v for k, v in section.items()}
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Reads the file named by ``RAGQA_CONFIG`` (or ``ragqa.toml`` / ``ragqa.yaml`` in the working dir)."""
+
+    def _path(self) -> Path | None:
+        explicit = os.environ.get("RAGQA_CONFIG")
+        if explicit:
+            return Path(explicit)
+        for name in ("ragqa.toml", "ragqa.yaml", "ragqa.yml"):
+            if Path(name).is_file():
+                return Path(name)
+        return None
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = self._path()
+        return _read_config_file(path) if path else {}
+
+
+class Settings(BaseSettings):
+    """Every setting ragqa reads; env var names are ``RAGQA_`` + the field name in upper case."""
+
+    model_config = SettingsConfigDict(env_prefix="RAGQA_", extra="forbid", validate_assignment=True)
+
+    data_dir: Path = Field(Path(".ragqa"), description="Everything ragqa writes lives here.")
+    collection: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    store: Literal["faiss", "milvus"] = "faiss"
+
+    # embeddings
+    embedder: str = Field("minilm", description="'minilm' (packaged all-MiniLM-L6-v2) or a local model path.")
+    embed_backend: Literal["auto", "torch", "openvino"] = "auto"
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    threads: int = Field(0, ge=0, description="CPU threads for embedding and search; 0 = all cores.")
+    device: str = Field("auto", description="'auto' uses CUDA when present, else 'cpu'.")
+
+    # chunking
+    chunk_tokens: int = Field(200, ge=16, le=8192)
+    chunk_overlap: int = Field(32, ge=0)
+    max_file_mb: float = Field(50.0, gt=0)
+    commit_every: int = Field(2000, ge=1, description="Commit the indexes after this many new chunks.")
+
+    # dense index
+    hnsw_m: int = Field(32, ge=4, le=256)
+    hnsw_ef_construction: int = Field(200, ge=8)
+    hnsw_ef_search: int = Field(128, ge=8)
+    compact_ratio: float = Field(0.25, gt=0, le=1, description="Rebuild HNSW when this share is tombstoned.")
+
+    # lexical index
+    bm25_k1: float = Field(0.9, ge=0)
+    bm25_b: float = Field(0.4, ge=0, le=1)
+    bm25_method: Literal["lucene", "robertson", "atire", "bm25l", "bm25+"] = "lucene"
+    cjk_segmentation: Literal["search", "precise"] = "search"
+
+    # retrieval
+    fusion_depth: int = Field(100, ge=1, le=10000)
+    rrf_k: int = Field(60, ge=1)
+    top_k: int = Field(10, ge=1, le=1000)
+    search_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+
+    log_level: str = "INFO"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @model_validator(mode="after")
+    def _overlap_fits(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be below chunk_tokens ({self.chunk_tokens})"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _FileSource(settings_cls)
+
+    @property
+    def collection_dir(self) -> Path:
+        return self.data_dir / "collections" / self.collection
+
+    def index_fingerprint(self) -> dict[str, Any]:
+        """Settings that change what gets written to the indexes; a change means a rebuild."""
+        return {
+            "embedder": self.embedder,
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap": self.chunk_overlap,
+            "hnsw_m": self.hnsw_m,
+            "hnsw_ef_construction": self.hnsw_ef_construction,
+            "bm25_k1": self.bm25_k1,
+            "bm25_b": self.bm25_b,
+            "bm25_method": self.bm25_method,
+            "cjk_segmentation": self.cjk_segmentation,
+        }
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation failures into one readable :class:`ConfigError`."""
+    from pydantic import ValidationError
+
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

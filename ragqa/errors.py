@@ -1,0 +1,50 @@
+"""Errors users see. Each carries a stable ``code`` so the CLI and API can report it without a traceback."""
+
+from __future__ import annotations
+
+
+class RagqaError(Exception):
+    """Base class: ``str(err)`` is the message shown to the user."""
+
+    code = "ragqa_error"
+    exit_code = 1
+
+
+class ConfigError(RagqaError):
+    code = "invalid_config"
+    exit_code = 2
+
+
+class InputError(RagqaError):
+    """Bad input from the user: an empty question, a path that does not exist, bad flags."""
+
+    code = "invalid_input"
+    exit_code = 2
+
+
+class DocumentError(RagqaError):
+    """One source file could not be read; ingestion reports it and goes on with the others."""
+
+    code = "unreadable_document"
+
+
+class IndexMissingError(RagqaError):
+    code = "index_missing"
+    exit_code = 3
+
+
+class IndexCorruptError(RagqaError):
+    code = "index_corrupt"
+    exit_code = 3
+
+
+class IndexMismatchError(RagqaError):
+    """The collection was built with settings (embedder, dimension…) that differ from the current ones."""
+
+    code = "index_mismatch"
+    exit_code = 3
+
+
+class CollectionBusyError(RagqaError):
+    code = "collection_busy"
+    exit_code = 4

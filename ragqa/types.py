@@ -1,0 +1,59 @@
+"""Typed records passed between pipeline steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One logical document: a whole file, or one record of a JSONL/BEIR/SQuAD source."""
+
+    doc_id: str
+    text: str
+    title: str = ""
+    source: str = ""
+    headings: tuple[tuple[int, str], ...] = ()  # (char offset, heading) markers, ascending
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    ordinal: int
+    text: str
+    context: str  # title / heading the chunk sits under, prepended when embedding and indexing
+    start: int  # character span of ``text`` in the document's extracted text
+    end: int
+
+    @property
+    def indexed_text(self) -> str:
+        return f"{self.context}\n{self.text}" if self.context else self.text
+
+
+@dataclass(slots=True)
+class Hit:
+    chunk_id: str
+    doc_id: str
+    score: float
+    text: str
+    title: str
+    source: str
+    span: tuple[int, int]
+    ranks: dict[str, int | None] = field(default_factory=dict)
+    scores: dict[str, float | None] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chunk_id": self.chunk_id,
+            "doc_id": self.doc_id,
+            "score": self.score,
+            "ranks": self.ranks,
+            "scores": self.scores,
+            "title": self.title,
+            "text": self.text,
+            "source": self.source,
+            "span": list(self.span),
+        }

@@ -1,0 +1,352 @@
+"""A collection on disk: the manifest plus one published *generation* of index files per commit.
+
+Layout under ``<data_dir>/collections/<name>/``::
+
+    manifest.sqlite          sources, documents, chunks, meta(generation, next_vid, fingerprint)
+    index/gen-00000007/      dense/ (vector store files), bm25/, generation.json
+    writer.lock              held by the one process that writes
+
+Commit protocol (crash-safe at every step): write ``index/gen-N.tmp`` → fsync → rename to ``gen-N`` →
+one SQLite transaction stores the batch's rows and ``generation = N`` → prune old generations. A crash before
+the transaction leaves generation N-1 as the committed, loadable state; the orphan ``gen-N`` is removed
+by the next writer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ragqa.retrieval.bm25_index import BM25Index
+from ragqa.retrieval.docstore import DocStore, DocumentRow, SourceRow
+from ragqa.retrieval.fsutil import publish_dir
+from ragqa.retrieval.lexical import LexicalTokenizer
+from ragqa.retrieval.vector_store import VectorStore, create_vector_store, load_vector_store
+
+from ragqa.config import Settings
+from ragqa.errors import CollectionBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from ragqa.types import Chunk, Document
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.sqlite"
+_GEN_PREFIX = "gen-"
+
+
+def generation_dir(collection_dir: Path, generation: int) -> Path:
+    return collection_dir / "index" / f"{_GEN_PREFIX}{generation:08d}"
+
+
+def _check_fingerprint(docstore: DocStore, settings: Settings, dim: int) -> None:
+    stored = docstore.get_meta("fingerprint")
+    if stored is None:
+        return
+    expected = json.loads(stored)
+    current = {**settings.index_fingerprint(), "dim": dim}
+    diff = {k: (expected.get(k), current.get(k)) for k in current if expected.get(k) != current.get(k)}
+    if diff:
+        details = ", ".join(f"{k}: index has {a!r}, settings say {b!r}" for k, (a, b) in diff.items())
+        raise IndexMismatchError(
+            f"collection {settings.collection!r} was built with other settings ({details}); "
+            f"use those settings, or another collection / `ragqa delete --all` to rebuild"
+        )
+
+
+@dataclass(slots=True)
+class IndexState:
+    """What a generation holds in memory: the dense store and the BM25 index."""
+
+    generation: int
+    dense: VectorStore | None
+    bm25: BM25Index
+
+    @classmethod
+    def load(cls, settings: Settings, collection_dir: Path, generation: int) -> IndexState:
+        bm25 = BM25Index(k1=settings.bm25_k1, b=settings.bm25_b, method=settings.bm25_method)
+        if generation == 0:
+            return cls(0, None, bm25)
+        gen_dir = generation_dir(collection_dir, generation)
+        if not gen_dir.is_dir():
+            raise IndexCorruptError(
+                f"index generation {generation} is missing at {gen_dir}; the manifest and index files disagree. "
+                "Re-ingest into a fresh collection to rebuild."
+            )
+        dense = load_vector_store(settings, gen_dir / "dense")
+        return cls(generation, dense, BM25Index.load(gen_dir / "bm25"))
+
+
+@dataclass(slots=True)
+class _Staged:
+    documents: dict[str, DocumentRow] = field(default_factory=dict)
+    new_chunks: list[tuple[int, Chunk, list[str]]] = field(default_factory=list)
+    moved: list[tuple[int, int, int, int]] = field(default_factory=list)
+    removed_vids: list[int] = field(default_factory=list)
+    removed_docs: list[str] = field(default_factory=list)
+    sources: dict[str, SourceRow] = field(default_factory=dict)
+    dropped_sources: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.documents or self.removed_docs or self.sources or self.dropped_sources)
+
+
+class CollectionWriter:
+    """The single writer of a collection. Changes are staged in memory and become visible at :meth:`commit`."""
+
+    def __init__(self, settings: Settings, *, dim: int) -> None:
+        self.settings = settings
+        self.dir = settings.collection_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.dir / "writer.lock", "a+")  # noqa: SIM115 - held for the writer's lifetime
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            self._lock_file.seek(0)
+            holder = self._lock_file.read().strip() or "another process"
+            self._lock_file.close()
+            raise CollectionBusyError(
+                f"collection {settings.collection!r} is being written by {holder}; wait for it to finish"
+            ) from exc
+        self._lock_file.seek(0)
+        self._lock_file.truncate()
+        self._lock_file.write(f"pid {os.getpid()}")
+        self._lock_file.flush()
+        self.dim = dim
+        self.docstore = DocStore(self.dir / MANIFEST)
+        _check_fingerprint(self.docstore, settings, dim)
+        self.tokenizer = LexicalTokenizer(settings.cjk_segmentation)
+        self._state: IndexState | None = None
+        self._tokens: dict[int, list[str]] | None = None
+        self._next_vid = int(self.docstore.get_meta("next_vid", "1") or 1)
+        self._staged = _Staged()
+        self.generation = self.docstore.generation()
+        self._remove_orphans()
+
+    # lifecycle --------------------------------------------------------------
+    def close(self) -> None:
+        self.docstore.close()
+        if not self._lock_file.closed:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+
+    def __enter__(self) -> CollectionWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _remove_orphans(self) -> None:
+        index_dir = self.dir / "index"
+        if not index_dir.is_dir():
+            return
+        for entry in index_dir.iterdir():
+            name = entry.name
+            if ".tmp" in name or (
+                name.startswith(_GEN_PREFIX) and int(name[len(_GEN_PREFIX) :]) > self.generation
+            ):
+                log.warning("removing uncommitted index files %s (left by an interrupted run)", entry)
+                shutil.rmtree(entry, ignore_errors=True)
+
+    @property
+    def state(self) -> IndexState:
+        """Index state is loaded on first use, so a run that changes nothing never touches the indexes."""
+        if self._state is None:
+            self._state = IndexState.load(self.settings, self.dir, self.generation)
+            if self._state.dense is None:
+                self._state.dense = create_vector_store(self.settings, self.dim)
+            self._tokens = dict(self.docstore.iter_tokens())
+        return self._state
+
+    # staging ----------------------------------------------------------------
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._staged)
+
+    @property
+    def pending_chunks(self) -> int:
+        return len(self._staged.new_chunks)
+
+    def existing_chunks(self, doc_id: str) -> dict[str, int]:
+        return self.docstore.chunk_vids(doc_id)
+
+    def stage_document(
+        self, doc: Document, content_hash: str, chunks: list[Chunk], vectors: dict[str, np.ndarray]
+    ) -> None:
+        """Replace ``doc``'s chunks: kept chunk ids keep their vectors; ``vectors`` holds the new ones."""
+        if doc.doc_id in self._staged.documents or doc.doc_id in self._staged.removed_docs:
+            self.commit()
+        state = self.state
+        old = self.existing_chunks(doc.doc_id)
+        new_ids = {c.chunk_id for c in chunks}
+        gone = [vid for cid, vid in old.items() if cid not in new_ids]
+        add_vids: list[int] = []
+        add_vecs: list[np.ndarray] = []
+        for chunk in chunks:
+            if chunk.chunk_id in old:
+                self._staged.moved.append((chunk.ordinal, chunk.start, chunk.end, old[chunk.chunk_id]))
+                continue
+            vid = self._next_vid
+            self._next_vid += 1
+            tokens = self.tokenizer.tokenize(chunk.indexed_text)
+            self._staged.new_chunks.append((vid, chunk, tokens))
+            assert self._tokens is not None
+            self._tokens[vid] = tokens
+            add_vids.append(vid)
+            add_vecs.append(vectors[chunk.chunk_id])
+        assert state.dense is not None
+        if gone:
+            state.dense.delete(gone)
+            for vid in gone:
+                self._tokens.pop(vid, None)  # type: ignore[union-attr]
+            self._staged.removed_vids.extend(gone)
+        if add_vids:
+            state.dense.add(np.asarray(add_vids, dtype=np.int64), np.stack(add_vecs))
+        self._staged.documents[doc.doc_id] = DocumentRow(
+            doc.doc_id,
+            doc.source,
+            doc.title,
+            content_hash,
+            len(chunks),
+            len(doc.text),
+            doc.metadata,
+            time.time(),
+        )
+
+    def stage_delete(self, doc_id: str) -> bool:
+        """Remove a document and all its chunks; returns False when there is no such document."""
+        vids = list(self.existing_chunks(doc_id).values())
+        if self.docstore.document(doc_id) is None and doc_id not in self._staged.documents:
+            return False
+        if doc_id in self._staged.documents:
+            self.commit()
+            vids = list(self.existing_chunks(doc_id).values())
+        state = self.state
+        assert state.dense is not None and self._tokens is not None
+        state.dense.delete(vids)
+        for vid in vids:
+            self._tokens.pop(vid, None)
+        self._staged.removed_vids.extend(vids)
+        self._staged.removed_docs.append(doc_id)
+        return True
+
+    def stage_source(self, row: SourceRow) -> None:
+        self._staged.sources[row.path] = row
+
+    def stage_drop_source(self, path: str) -> None:
+        self._staged.dropped_sources.append(path)
+
+    # commit -----------------------------------------------------------------
+    def commit(self) -> int:
+        """Publish staged changes as a new generation; returns the committed generation number."""
+        if not self._staged:
+            return self.generation
+        state = self.state
+        assert state.dense is not None and self._tokens is not None
+        generation = self.generation + 1
+        started = time.perf_counter()
+        vids = sorted(self._tokens)
+        state.bm25.build(vids, [self._tokens[v] for v in vids])
+        final = generation_dir(self.dir, generation)
+        tmp = final.with_name(final.name + f".tmp-{os.getpid()}")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        state.dense.save(tmp / "dense")
+        state.bm25.save(tmp / "bm25")
+        (tmp / "generation.json").write_text(json.dumps({"generation": generation, "chunks": len(vids)}))
+        publish_dir(tmp, final)
+
+        staged = self._staged
+        fingerprint = json.dumps({**self.settings.index_fingerprint(), "dim": self.dim}, sort_keys=True)
+        with self.docstore.transaction() as db:
+            for doc_id in staged.removed_docs:
+                DocStore.delete_document(db, doc_id)
+            DocStore.delete_vids(db, staged.removed_vids)
+            DocStore.insert_chunks(db, staged.new_chunks)
+            DocStore.update_ordinals(db, staged.moved)
+            for row in staged.documents.values():
+                DocStore.upsert_document(db, row)
+            for path in staged.dropped_sources:
+                DocStore.delete_source(db, path)
+            for row in staged.sources.values():
+                DocStore.upsert_source(db, row)
+            DocStore.set_meta(db, "generation", str(generation))
+            DocStore.set_meta(db, "next_vid", str(self._next_vid))
+            DocStore.set_meta(db, "fingerprint", fingerprint)
+        self.generation = generation
+        state.generation = generation
+        self._staged = _Staged()
+        self._prune(keep_from=generation - 1)
+        log.info(
+            "committed generation %d: %d chunks (%.2fs)", generation, len(vids), time.perf_counter() - started
+        )
+        return generation
+
+    def _prune(self, keep_from: int) -> None:
+        index_dir = self.dir / "index"
+        for entry in index_dir.iterdir():
+            name = entry.name
+            if (
+                name.startswith(_GEN_PREFIX)
+                and ".tmp" not in name
+                and int(name[len(_GEN_PREFIX) :]) < keep_from
+            ):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+class CollectionReader:
+    """Read side: the manifest in read-only mode plus the committed generation's indexes, reloaded on change."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.dir = settings.collection_dir
+        manifest = self.dir / MANIFEST
+        if not manifest.is_file():
+            raise IndexMissingError(
+                f"collection {settings.collection!r} does not exist under {settings.data_dir} — "
+                "run `ragqa ingest PATH` first"
+            )
+        self.docstore = DocStore(manifest, readonly=True)
+        self.state = self._load()
+
+    def _load(self) -> IndexState:
+        for attempt in range(3):
+            generation = self.docstore.generation()
+            try:
+                return IndexState.load(self.settings, self.dir, generation)
+            except IndexCorruptError:
+                if attempt == 2 or self.docstore.generation() == generation:
+                    raise
+        raise AssertionError("unreachable")
+
+    def check_dim(self, dim: int) -> None:
+        _check_fingerprint(self.docstore, self.settings, dim)
+
+    def refresh(self) -> bool:
+        """Load a newer committed generation if a writer published one; True when it changed."""
+        if self.docstore.generation() == self.state.generation:
+            return False
+        self.state = self._load()
+        return True
+
+    def stats(self) -> dict[str, Any]:
+        counts = self.docstore.counts()
+        dense = self.state.dense
+        return {
+            "collection": self.settings.collection,
+            "path": str(self.dir),
+            "generation": self.state.generation,
+            **counts,
+            "dense_vectors": len(dense) if dense is not None else 0,
+            "bm25_chunks": len(self.state.bm25),
+            "fingerprint": json.loads(self.docstore.get_meta("fingerprint", "{}") or "{}"),
+        }
+
+    def close(self) -> None:
+        self.docstore.close()

@@ -1,0 +1,116 @@
+"""BM25 tokenizer for mixed English/Chinese text.
+
+Latin-script words are lower-cased, stop-listed and Snowball-stemmed (PyStemmer); runs of CJK characters are
+segmented with jieba's algorithm and dictionary (``rjieba``, the Rust port: same tokens, ~20x faster).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal
+
+import rjieba
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
+_WORD = re.compile(r"[^\W_]+")
+_ZH_STOPWORDS = frozenset(
+    [
+        "的",
+        "了",
+        "是",
+        "在",
+        "和",
+        "与",
+        "及",
+        "或",
+        "而",
+        "也",
+        "就",
+        "都",
+        "又",
+        "着",
+        "之",
+        "其",
+        "于",
+        "以",
+        "为",
+        "被",
+        "把",
+        "对",
+        "从",
+        "向",
+        "将",
+        "这",
+        "那",
+        "该",
+        "此",
+        "个",
+        "一个",
+        "有",
+        "没有",
+        "我",
+        "你",
+        "他",
+        "她",
+        "它",
+        "我们",
+        "你们",
+        "他们",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "么",
+        "什么",
+        "哪",
+        "哪里",
+        "哪个",
+        "哪些",
+        "谁",
+        "多少",
+        "怎么",
+        "怎样",
+        "如何",
+        "为什么",
+        "几",
+    ]
+)
+_EN_STOPWORDS = frozenset(STOPWORDS_EN)
+
+CjkMode = Literal["search", "precise"]
+
+
+class LexicalTokenizer:
+    """Deterministic text → token list used identically for documents and queries."""
+
+    def __init__(self, cjk_mode: CjkMode = "search") -> None:
+        self.cjk_mode = cjk_mode
+        self._stemmer = Stemmer.Stemmer("english")
+        self._cut = rjieba.cut_for_search if cjk_mode == "search" else rjieba.cut
+
+    @lru_cache(maxsize=200_000)  # noqa: B019 - the tokenizer lives as long as the index that uses it
+    def _stem(self, word: str) -> str:
+        return self._stemmer.stemWord(word)
+
+    def _latin(self, text: str, out: list[str]) -> None:
+        for word in _WORD.findall(text.lower()):
+            if word not in _EN_STOPWORDS:
+                out.append(self._stem(word))
+
+    def tokenize(self, text: str) -> list[str]:
+        out: list[str] = []
+        pos = 0
+        for m in _CJK_RUN.finditer(text):
+            if m.start() > pos:
+                self._latin(text[pos : m.start()], out)
+            out.extend(t for t in self._cut(m.group()) if t not in _ZH_STOPWORDS)
+            pos = m.end()
+        if pos < len(text):
+            self._latin(text[pos:], out)
+        return out
+
+    def tokenize_many(self, texts: list[str]) -> list[list[str]]:
+        return [self.tokenize(t) for t in texts]

@@ -1,0 +1,128 @@
+"""Query-time retrieval: BM25, dense HNSW, and their RRF fusion over one collection."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ragqa.retrieval.collection import CollectionReader
+from ragqa.retrieval.embedders import Embedder
+from ragqa.retrieval.fusion import reciprocal_rank_fusion
+from ragqa.retrieval.lexical import LexicalTokenizer
+
+from ragqa.config import Settings
+from ragqa.errors import InputError
+from ragqa.types import Hit
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
+MAX_QUERY_CHARS = 4000
+
+
+@dataclass(slots=True)
+class SearchResult:
+    hits: list[Hit]
+    mode: Mode
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _collapse(ranked: Sequence[tuple[int, float]], doc_of: dict[int, str]) -> list[tuple[int, float]]:
+    """Keep each document's best chunk only."""
+    seen: set[str] = set()
+    out: list[tuple[int, float]] = []
+    for vid, score in ranked:
+        doc = doc_of.get(vid)
+        if doc is None or doc in seen:
+            continue
+        seen.add(doc)
+        out.append((vid, score))
+    return out
+
+
+class Searcher:
+    def __init__(self, settings: Settings, reader: CollectionReader, embedder: Embedder) -> None:
+        self.settings = settings
+        self.reader = reader
+        self.embedder = embedder
+        reader.check_dim(embedder.dim)
+        self.tokenizer = LexicalTokenizer(settings.cjk_segmentation)
+
+    def _bm25(self, query: str, depth: int) -> list[tuple[int, float]]:
+        return self.reader.state.bm25.search(self.tokenizer.tokenize(query), depth)
+
+    def _dense(self, query: str, depth: int, timings: dict[str, float]) -> list[tuple[int, float]]:
+        dense = self.reader.state.dense
+        if dense is None or not len(dense):
+            return []
+        t0 = time.perf_counter()
+        vector = self.embedder.embed_query(query)
+        t1 = time.perf_counter()
+        scores, ids = dense.search(vector[None, :], depth)
+        timings["embed"] = (t1 - t0) * 1000
+        timings["dense"] = (time.perf_counter() - t1) * 1000
+        return [(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
+
+    def search(
+        self,
+        query: str,
+        *,
+        mode: Mode = "hybrid",
+        k: int | None = None,
+        depth: int | None = None,
+        one_per_document: bool = False,
+    ) -> SearchResult:
+        query = query.strip()
+        if not query:
+            raise InputError("the query is empty")
+        if len(query) > MAX_QUERY_CHARS:
+            raise InputError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+        if mode not in MODES:
+            raise InputError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+        k = k or self.settings.top_k
+        depth = max(depth or self.settings.fusion_depth, k)
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        lists: dict[str, list[tuple[int, float]]] = {}
+        if mode in ("bm25", "hybrid"):
+            t0 = time.perf_counter()
+            lists["bm25"] = self._bm25(query, depth)
+            timings["bm25"] = (time.perf_counter() - t0) * 1000
+        if mode in ("dense", "hybrid"):
+            lists["dense"] = self._dense(query, depth, timings)
+        docstore = self.reader.docstore
+        if one_per_document:
+            doc_of = docstore.doc_of_vids({vid for ranked in lists.values() for vid, _ in ranked})
+            lists = {name: _collapse(ranked, doc_of) for name, ranked in lists.items()}
+        t0 = time.perf_counter()
+        score_of = {name: dict(ranked) for name, ranked in lists.items()}
+        if mode == "hybrid":
+            fused = reciprocal_rank_fusion(
+                {n: [v for v, _ in r] for n, r in lists.items()}, k=self.settings.rrf_k
+            )
+            top = [(f.key, f.score, f.ranks) for f in fused[:k]]
+        else:
+            top = [(vid, score, {mode: rank}) for rank, (vid, score) in enumerate(lists[mode][:k], start=1)]
+        timings["fuse"] = (time.perf_counter() - t0) * 1000
+        rows = docstore.chunks_by_vid(vid for vid, _, _ in top)
+        hits: list[Hit] = []
+        for vid, score, ranks in top:
+            row = rows.get(vid)
+            if row is None:  # deleted after this generation was loaded
+                continue
+            hits.append(
+                Hit(
+                    chunk_id=row.chunk_id,
+                    doc_id=row.doc_id,
+                    score=score,
+                    text=row.text,
+                    title=row.title,
+                    source=row.source,
+                    span=(row.start, row.end),
+                    ranks={name: ranks.get(name) for name in lists},
+                    scores={name: score_of[name].get(vid) for name in lists},
+                )
+            )
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return SearchResult(hits, mode, timings)
