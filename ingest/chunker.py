@@ -63,9 +63,14 @@ class Chunker:
                 units.append(_Unit(start, end, count))
                 continue
             offsets = self._offsets(text[start:end])
-            for i in range(0, len(offsets), budget):
-                window = offsets[i : i + budget]
-                units.append(_Unit(start + window[0][0], start + window[-1][1], len(window)))
+            i = 0
+            while i < len(offsets):
+                j = min(i + budget, len(offsets))
+                if j < len(offsets):  # prefer a cut between words over one inside a word
+                    gap = next((c for c in range(j, i, -1) if offsets[c][0] > offsets[c - 1][1]), None)
+                    j = gap or j
+                units.append(_Unit(start + offsets[i][0], start + offsets[j - 1][1], j - i))
+                i = j
         return units
 
     def chunk(self, doc: Document) -> list[Chunk]:

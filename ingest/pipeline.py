@@ -126,7 +126,7 @@ class Ingestor:
             to_embed = [c for c in chunks if c.chunk_id not in existing]
             self._queue.append(_Pending(doc, digest, chunks, to_embed, doc.doc_id not in known))
             self._queued_chunks += len(to_embed)
-            if self._queued_chunks >= _EMBED_FLUSH_CHUNKS:
+            if self._queued_chunks >= min(_EMBED_FLUSH_CHUNKS, self.settings.commit_every):
                 self._flush(report)
 
     def _flush(self, report: IngestReport, *, final: bool = False) -> None:
