@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
+
+from ragqa import __version__
+from ragqa.config import Settings
+from ragqa.errors import InputError
 from ragqa.eval.datasets import RetrievalSet, load_beir, load_squad_retrieval
 from ragqa.eval.metrics import ranking_metrics
 from ragqa.ingest.pipeline import Ingestor
 from ragqa.retrieval.docstore import SourceRow
 from ragqa.retrieval.searcher import MODES, Mode, Searcher
 from ragqa.retrieval.service import open_searcher
-from tqdm import tqdm
-
-from ragqa import __version__
-from ragqa.config import Settings
-from ragqa.errors import InputError
 
 _RESULTS = 100
 _CHUNK_DEPTH = 300  # chunks per retriever, so that ~100 distinct documents survive grouping

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ragqa.ingest.decoding import decode_text, sniff_binary
-
 from ragqa.errors import DocumentError
+from ragqa.ingest.decoding import decode_text, sniff_binary
 from ragqa.types import Document
 
 

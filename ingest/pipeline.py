@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
+from ragqa.config import Settings
+from ragqa.errors import DocumentError, InputError
 from ragqa.ingest.chunker import Chunker
 from ragqa.ingest.loaders import load_file
 from ragqa.ingest.walker import discover_files
 from ragqa.retrieval.collection import CollectionWriter
 from ragqa.retrieval.docstore import SourceRow
 from ragqa.retrieval.embedders import Embedder, get_embedder
-from tqdm import tqdm
-
-from ragqa.config import Settings
-from ragqa.errors import DocumentError, InputError
 from ragqa.types import Chunk, Document
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,8 @@ import fnmatch
 from collections.abc import Sequence
 from pathlib import Path
 
-from ragqa.ingest.loaders import supported_suffixes
-
 from ragqa.errors import InputError
+from ragqa.ingest.loaders import supported_suffixes
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".ragqa", ".venv", "venv"})
 

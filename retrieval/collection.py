@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ragqa.config import Settings
+from ragqa.errors import CollectionBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from ragqa.retrieval.bm25_index import BM25Index
 from ragqa.retrieval.docstore import DocStore, DocumentRow, SourceRow
 from ragqa.retrieval.fsutil import publish_dir
 from ragqa.retrieval.lexical import LexicalTokenizer
 from ragqa.retrieval.vector_store import VectorStore, create_vector_store, load_vector_store
-
-from ragqa.config import Settings
-from ragqa.errors import CollectionBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from ragqa.types import Chunk, Document
 
 log = logging.getLogger(__name__)

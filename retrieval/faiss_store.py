@@ -10,10 +10,10 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from ragqa.retrieval.vector_store import VectorStore, register_backend
 
 from ragqa.config import Settings
 from ragqa.errors import IndexCorruptError, IndexMismatchError
+from ragqa.retrieval.vector_store import VectorStore, register_backend
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ragqa.config import Settings
+from ragqa.errors import InputError
 from ragqa.retrieval.collection import CollectionReader
 from ragqa.retrieval.embedders import Embedder
 from ragqa.retrieval.fusion import reciprocal_rank_fusion
 from ragqa.retrieval.lexical import LexicalTokenizer
-
-from ragqa.config import Settings
-from ragqa.errors import InputError
 from ragqa.types import Hit
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -92,22 +91,32 @@ class Searcher:
         if mode in ("dense", "hybrid"):
             lists["dense"] = self._dense(query, depth, timings)
         docstore = self.reader.docstore
-        if one_per_document:
-            doc_of = docstore.doc_of_vids({vid for ranked in lists.values() for vid, _ in ranked})
+        key_of: dict[int, int | str] = {vid: vid for ranked in lists.values() for vid, _ in ranked}
+        if one_per_document:  # rank documents by their best chunk, and fuse on documents, not chunks
+            doc_of = docstore.doc_of_vids(key_of)
             lists = {name: _collapse(ranked, doc_of) for name, ranked in lists.items()}
+            key_of = {vid: doc_of[vid] for ranked in lists.values() for vid, _ in ranked}
         t0 = time.perf_counter()
-        score_of = {name: dict(ranked) for name, ranked in lists.items()}
+        score_of = {name: {key_of[vid]: score for vid, score in ranked} for name, ranked in lists.items()}
         if mode == "hybrid":
-            fused = reciprocal_rank_fusion(
-                {n: [v for v, _ in r] for n, r in lists.items()}, k=self.settings.rrf_k
-            )
-            top = [(f.key, f.score, f.ranks) for f in fused[:k]]
+            best_chunk: dict[int | str, tuple[int, int]] = {}  # key -> (best rank in any list, vid)
+            for ranked in lists.values():
+                for rank, (vid, _) in enumerate(ranked, start=1):
+                    key = key_of[vid]
+                    if key not in best_chunk or rank < best_chunk[key][0]:
+                        best_chunk[key] = (rank, vid)
+            rankings = {name: [key_of[vid] for vid, _ in ranked] for name, ranked in lists.items()}
+            fused = reciprocal_rank_fusion(rankings, k=self.settings.rrf_k)
+            top = [(best_chunk[f.key][1], f.key, f.score, f.ranks) for f in fused[:k]]
         else:
-            top = [(vid, score, {mode: rank}) for rank, (vid, score) in enumerate(lists[mode][:k], start=1)]
+            top = [
+                (vid, key_of[vid], score, {mode: rank})
+                for rank, (vid, score) in enumerate(lists[mode][:k], start=1)
+            ]
         timings["fuse"] = (time.perf_counter() - t0) * 1000
-        rows = docstore.chunks_by_vid(vid for vid, _, _ in top)
+        rows = docstore.chunks_by_vid(vid for vid, _, _, _ in top)
         hits: list[Hit] = []
-        for vid, score, ranks in top:
+        for vid, key, score, ranks in top:
             row = rows.get(vid)
             if row is None:  # deleted after this generation was loaded
                 continue
@@ -121,7 +130,7 @@ class Searcher:
                     source=row.source,
                     span=(row.start, row.end),
                     ranks={name: ranks.get(name) for name in lists},
-                    scores={name: score_of[name].get(vid) for name in lists},
+                    scores={name: score_of[name].get(key) for name in lists},
                 )
             )
         timings["total"] = (time.perf_counter() - started) * 1000

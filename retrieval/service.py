@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from ragqa.config import Settings
 from ragqa.retrieval.collection import CollectionReader
 from ragqa.retrieval.embedders import get_embedder
 from ragqa.retrieval.searcher import Searcher
-
-from ragqa.config import Settings
 
 
 def open_searcher(settings: Settings) -> Searcher:

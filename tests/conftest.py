@@ -10,9 +10,9 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("RAGQA_THREADS", "2")
 
 import pytest
-from ragqa.retrieval.embedders import Embedder, get_embedder
 
 from ragqa.config import Settings, load_settings
+from ragqa.retrieval.embedders import Embedder, get_embedder
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RAGQA_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -4,7 +4,6 @@ import itertools
 
 from ragqa.ingest.chunker import Chunker, chunk_id_for
 from ragqa.retrieval.embedders import Embedder
-
 from ragqa.types import Document
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ragqa.ingest.loaders import load_file
 
 from ragqa.errors import DocumentError
+from ragqa.ingest.loaders import load_file
 
 
 def _load(path: Path, data: bytes):

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+
+from ragqa.config import Settings
 from ragqa.ingest.pipeline import Ingestor
 from ragqa.retrieval.collection import CollectionReader
 from ragqa.retrieval.embedders import Embedder
 from ragqa.retrieval.searcher import Searcher
-
-from ragqa.config import Settings
 
 
 def _consistent_stats(settings: Settings) -> dict:

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ragqa.retrieval.lexical import _CJK_RUN, LexicalTokenizer
+
+
+def test_english_is_stemmed_and_stopwords_dropped() -> None:
+    tokens = LexicalTokenizer().tokenize("The Running dogs are running to the Houses!")
+    assert tokens == ["run", "dog", "run", "hous"]  # Lucene's English stop set, as Anserini uses
+
+
+def test_mixed_chinese_and_english() -> None:
+    tokens = LexicalTokenizer("precise").tokenize("我们在北京大学学习 Machine Learning 的课程")
+    assert tokens == ["北京大学", "学习", "machin", "learn", "课程"]
+    search = LexicalTokenizer("search").tokenize("北京大学")
+    assert {"北京", "大学", "北京大学"} <= set(search)
+
+
+def test_rjieba_matches_jieba_on_real_chinese_text(shared_data: Path) -> None:
+    import jieba
+    import rjieba
+
+    data = json.loads((shared_data / "cmrc2018" / "cmrc2018_trial.squad.json").read_text(encoding="utf-8"))
+    contexts = [p["context"] for article in data["data"][:20] for p in article["paragraphs"]]
+    runs = [run for c in contexts for run in _CJK_RUN.findall(c)]  # we segment CJK runs only
+    same = sum(rjieba.cut(run) == list(jieba.cut(run)) for run in runs)
+    assert len(runs) > 500 and same / len(runs) >= 0.99

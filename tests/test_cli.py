@@ -1,0 +1,74 @@
+"""The ``ragqa`` command as a user runs it: a real subprocess per call."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _ragqa(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RAGQA_DATA_DIR": str(data_dir)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    out = _ragqa("--help", data_dir=tmp_path).stdout
+    for command in ("ingest", "search", "delete", "stats", "eval"):
+        assert command in out
+    assert "--beir" in _ragqa("eval", "retrieval", "--help", data_dir=tmp_path).stdout
+
+
+def test_ingest_search_delete_roundtrip(tmp_path: Path, docs_dir: Path) -> None:
+    data = tmp_path / "data"
+    report = json.loads(_ragqa("ingest", str(docs_dir), "--json", data_dir=data).stdout)
+    assert report["files_ingested"] == report["files_seen"] and report["failed"] == []
+    hits = json.loads(_ragqa("search", "Reciprocal Rank Fusion", "--json", "-k", "3", data_dir=data).stdout)[
+        "hits"
+    ]
+    assert len(hits) == 3
+    assert set(hits[0]) >= {"chunk_id", "doc_id", "score", "ranks", "title", "text", "source", "span"}
+    assert set(hits[0]["ranks"]) == {"bm25", "dense"}
+    bm25 = json.loads(_ragqa("search", "jieba", "--mode", "bm25", "--json", data_dir=data).stdout)["hits"]
+    assert all(set(h["ranks"]) == {"bm25"} for h in bm25)
+    text = _ragqa("search", "atomic rename", data_dir=data).stdout
+    assert text.startswith(" 1. [")
+    stats = json.loads(_ragqa("stats", "--json", data_dir=data).stdout)
+    deleted = _ragqa("delete", hits[0]["doc_id"], data_dir=data)
+    assert "deleted 1 document" in deleted.stdout
+    after = json.loads(_ragqa("stats", "--json", data_dir=data).stdout)
+    assert after["documents"] == stats["documents"] - 1
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("search", "anything"), 3, "run `ragqa ingest PATH` first"),
+        (("stats",), 3, "does not exist"),
+        (("ingest", "/no/such/folder"), 2, "no such file or folder"),
+        (("eval", "retrieval"), 2, "exactly one of --beir"),
+    ],
+)
+def test_errors_are_messages_not_tracebacks(
+    tmp_path: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    proc = _ragqa(*args, data_dir=tmp_path / "empty", check=False)
+    assert proc.returncode == code
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bad_setting_is_reported(tmp_path: Path) -> None:
+    env = {**os.environ, "RAGQA_DATA_DIR": str(tmp_path), "RAGQA_TOP_K": "zero"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", "stats"], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and "top_k" in proc.stderr and "Traceback" not in proc.stderr
