@@ -70,6 +70,8 @@ def load_squad_retrieval(path: Path) -> RetrievalSet:
             doc_id = f"a{a}-p{p}"
             documents.append(Document(doc_id, paragraph["context"], title, str(path)))
             for qa in paragraph["qas"]:
+                if not str(qa.get("question", "")).strip():
+                    continue  # a few public sets hold empty questions
                 qid = str(qa["id"])
                 queries[qid] = qa["question"]
                 qrels[qid] = {doc_id: 1}

@@ -24,7 +24,7 @@ from ragqa.ingest.loaders import load_file
 from ragqa.ingest.walker import discover_files
 from ragqa.retrieval.collection import CollectionWriter
 from ragqa.retrieval.docstore import SourceRow
-from ragqa.retrieval.embedders import Embedder, get_embedder
+from ragqa.retrieval.embedders import Embedder, choose_embedder, get_embedder
 from ragqa.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,19 @@ class IngestReport:
         }
 
 
+def _sample_texts(files: Sequence[Path], limit: int = 20) -> list[str]:
+    """Text of up to ``limit`` files spread over the batch, to pick an embedder for a new collection."""
+    step = max(1, len(files) // limit)
+    texts: list[str] = []
+    for path in files[::step][:limit]:
+        try:
+            if path.stat().st_size <= 20 * 1024 * 1024:
+                texts.extend(d.text for d in load_file(path, path.read_bytes()).documents[:20])
+        except (DocumentError, OSError):
+            continue
+    return texts
+
+
 @dataclass(slots=True)
 class _Pending:
     doc: Document
@@ -88,18 +101,35 @@ class Ingestor:
         self, settings: Settings, *, embedder: Embedder | None = None, progress: bool | None = None
     ) -> None:
         self.settings = settings
-        self.embedder = embedder or get_embedder(settings)
-        self.chunker = Chunker(
-            self.embedder.count_tokens,
-            self.embedder.token_offsets,
-            max_tokens=min(settings.chunk_tokens, self.embedder.max_tokens),
-            overlap=settings.chunk_overlap,
-        )
-        self.writer = CollectionWriter(settings, dim=self.embedder.dim)
+        self.writer = CollectionWriter(settings)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self._queue: list[_Pending] = []
         self._queued_chunks = 0
         self._since_commit = 0
+        self.embedder: Embedder | None = None
+        self.chunker: Chunker | None = None
+        stored = self.writer.stored_embedder()
+        if embedder is not None:
+            self._bind(embedder)
+        elif settings.embedder != "auto" or stored:
+            self._bind(get_embedder(settings, settings.embedder if settings.embedder != "auto" else stored))
+
+    def _bind(self, embedder: Embedder) -> None:
+        """Fix the collection's embedder (checked against the one it was built with) and its chunker."""
+        self.writer.bind_embedder(embedder.name, embedder.dim)
+        self.embedder = embedder
+        self.chunker = Chunker(
+            embedder.count_tokens,
+            embedder.token_offsets,
+            max_tokens=min(self.settings.chunk_tokens, embedder.max_tokens),
+            overlap=self.settings.chunk_overlap,
+        )
+
+    def _bind_for(self, texts: Sequence[str]) -> None:
+        if self.embedder is None:
+            name = choose_embedder(texts)
+            log.info("embedder 'auto' chose %s for collection %r", name, self.settings.collection)
+            self._bind(get_embedder(self.settings, name))
 
     def close(self) -> None:
         self.writer.close()
@@ -112,6 +142,8 @@ class Ingestor:
 
     # documents ----------------------------------------------------------------
     def _queue_documents(self, docs: Sequence[Document], report: IngestReport) -> None:
+        self._bind_for([d.text for d in docs])
+        assert self.chunker is not None
         known = self.writer.docstore.doc_hashes([d.doc_id for d in docs])
         for doc in docs:
             digest = document_hash(doc)
@@ -131,7 +163,7 @@ class Ingestor:
 
     def _flush(self, report: IngestReport, *, final: bool = False) -> None:
         texts = [c.indexed_text for p in self._queue for c in p.to_embed]
-        vectors = self.embedder.embed_documents(texts) if texts else None
+        vectors = self.embedder.embed_documents(texts) if texts and self.embedder else None
         offset = 0
         for pending in self._queue:
             by_id = {}
@@ -219,6 +251,8 @@ class Ingestor:
         if not files:
             raise InputError(f"no supported files found under {', '.join(map(str, paths))}")
         report = IngestReport(files_seen=len(files))
+        if self.embedder is None:
+            self._bind_for(_sample_texts(files))
         bar = tqdm(files, desc="ingest", unit="file", disable=not self.progress, dynamic_ncols=True)
         for path in bar:
             try:

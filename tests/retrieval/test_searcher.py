@@ -82,7 +82,7 @@ def test_orphan_generation_from_a_crash_is_ignored_and_cleaned(indexed: Settings
     half = current.with_name(current.name + ".tmp-999")
     half.mkdir()
     assert CollectionReader(indexed).state.generation == committed
-    CollectionWriter(indexed, dim=embedder.dim).close()
+    CollectionWriter(indexed).close()
     assert not orphan.exists() and not half.exists() and current.exists()
 
 
