@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ragqa.ingest.sentences import split_sentences
+from ragqa.sentences import split_sentences
 from ragqa.types import Chunk, Document
 
 CountTokens = Callable[[Sequence[str]], list[int]]

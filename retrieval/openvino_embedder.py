@@ -55,7 +55,11 @@ def openvino_available() -> bool:
 def _convert(model_path: Path, target: Path) -> None:
     import openvino as ov
     import torch
+    import transformers
     from transformers import AutoModel
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
 
     class MeanPooled(torch.nn.Module):
         def __init__(self, model: Any) -> None:

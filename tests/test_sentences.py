@@ -1,4 +1,4 @@
-from ragqa.ingest.sentences import split_sentences
+from ragqa.sentences import split_sentences
 
 
 def _split(text: str) -> list[str]:
