@@ -92,6 +92,32 @@ def _ingest(settings: Settings, dataset: RetrievalSet, progress: bool) -> dict[s
     return report.to_json()
 
 
+def _prepare_collection(
+    settings: Settings, beir: Path | None, squad: Path | None, split: str, progress: bool
+) -> tuple[Settings, RetrievalSet, dict[str, Any]]:
+    dataset = load_beir(beir, split) if beir is not None else load_squad_retrieval(squad)  # type: ignore[arg-type]
+    eval_settings = settings.model_copy(
+        update={"collection": _collection_name(dataset, settings), "commit_every": 1_000_000}
+    )
+    started = time.perf_counter()
+    ingest = _ingest(eval_settings, dataset, progress)
+    ingest["wall_seconds"] = round(time.perf_counter() - started, 2)
+    return eval_settings, dataset, ingest
+
+
+def collection_for(
+    settings: Settings,
+    *,
+    beir: Path | None = None,
+    squad: Path | None = None,
+    split: str = "test",
+    progress: bool = False,
+) -> tuple[Settings, RetrievalSet]:
+    """Settings pointing at the dataset's cached eval collection (ingested on first use) and the dataset."""
+    eval_settings, dataset, _ = _prepare_collection(settings, beir, squad, split, progress)
+    return eval_settings, dataset
+
+
 def evaluate_mode(
     searcher: Searcher, dataset: RetrievalSet, mode: Mode, progress: bool
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
@@ -122,7 +148,7 @@ def run_retrieval_eval(
 ) -> RetrievalReport:
     if mode != "all" and mode not in MODES:
         raise InputError(f"unknown mode {mode!r}; use bm25, dense, hybrid or all")
-    dataset = load_beir(beir, split) if beir is not None else load_squad_retrieval(squad)  # type: ignore[arg-type]
+    eval_settings, dataset, ingest = _prepare_collection(settings, beir, squad, split, progress)
     if limit:
         keep = list(dataset.queries)[:limit]
         dataset = RetrievalSet(
@@ -132,12 +158,6 @@ def run_retrieval_eval(
             {q: dataset.qrels[q] for q in keep},
             dataset.documents,
         )
-    eval_settings = settings.model_copy(
-        update={"collection": _collection_name(dataset, settings), "commit_every": 1_000_000}
-    )
-    started = time.perf_counter()
-    ingest = _ingest(eval_settings, dataset, progress)
-    ingest["wall_seconds"] = round(time.perf_counter() - started, 2)
     searcher = open_searcher(eval_settings)
     searcher.search(next(iter(dataset.queries.values())), mode="hybrid")  # load the model outside the timings
     modes = list(MODES) if mode == "all" else [mode]

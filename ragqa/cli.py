@@ -122,6 +122,85 @@ def search(
 
 
 @app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in English or Chinese.")],
+    k: Annotated[
+        int | None, typer.Option("--k", "-k", min=1, max=50, help="Sources to give the model [5].")
+    ] = None,
+    mode: ModeOpt = None,
+    stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it is generated.")] = False,
+    temperature: Annotated[float | None, typer.Option(help="0-2 [0.1].")] = None,
+    top_p: Annotated[float | None, typer.Option(help="(0, 1] [0.9].")] = None,
+    top_k: Annotated[int | None, typer.Option(help="0 disables [40].")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Answer length limit [384].")] = None,
+    seed: Annotated[int | None, typer.Option(help="Fixed seed for repeatable answers.")] = None,
+    repetition_penalty: Annotated[float | None, typer.Option(help="[1.05]")] = None,
+    stop: Annotated[list[str] | None, typer.Option(help="Stop string (repeatable).")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="llamacpp | openai | vllm [env RAGQA_LLM_BACKEND].")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Packaged model, .gguf path, or served model name.")
+    ] = None,
+    data_dir: DataDir = None,
+    collection: CollectionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the collection, citing numbered sources, or say it does not know."""
+    from ragqa.generation.answerer import Answerer
+    from ragqa.generation.factory import create_backend
+    from ragqa.generation.sampling import sampling_params
+    from ragqa.retrieval.service import open_searcher
+
+    settings = _settings(data_dir=data_dir, collection=collection, llm_backend=backend, llm_model=model)
+    params = sampling_params(
+        temperature=temperature,
+        top_p=top_p,
+        top_k=top_k,
+        max_tokens=max_tokens,
+        seed=seed,
+        repetition_penalty=repetition_penalty,
+        stop=tuple(stop) if stop else None,
+    )
+    answerer = Answerer(settings, open_searcher(settings), lambda: create_backend(settings))
+    search_mode = mode or settings.search_mode
+    if stream and not as_json:
+        result = None
+        for event in answerer.stream(question, params=params, k=k, mode=search_mode):  # type: ignore[arg-type]
+            if event.kind == "token":
+                typer.echo(event.delta, nl=False)
+            elif event.kind == "done":
+                result = event.answer
+        typer.echo("")
+    else:
+        result = answerer.answer(question, params=params, k=k, mode=search_mode)  # type: ignore[arg-type]
+        if as_json:
+            _print_json(result.to_json())
+            return
+        typer.echo(result.answer)
+    assert result is not None
+    _print_answer_footer(result)
+
+
+def _print_answer_footer(result: Any) -> None:
+    if result.status == "generation_unavailable":
+        typer.echo(f"generation unavailable: {result.error}", err=True)
+    if result.refused:
+        typer.echo(f"(refused: {result.refusal_reason})", err=True)
+    shown = result.cited or list(range(1, len(result.sources) + 1))
+    typer.echo("\nSources:" if shown else "")
+    for n in shown:
+        hit = result.sources[n - 1]
+        typer.echo(f"  [{n}] {hit.title or hit.doc_id} — {hit.source} {hit.span[0]}-{hit.span[1]}")
+    timings = " ".join(
+        f"{k}={v:.0f}ms" if k != "tokens_per_s" else f"{v:.1f}tok/s"
+        for k, v in result.timings_ms.items()
+        if not k.startswith("retrieval_")
+    )
+    typer.echo(f"({timings})", err=True)
+
+
+@app.command()
 def delete(
     targets: Annotated[
         list[str], typer.Argument(help="Document ids, or source paths (all their documents).")
@@ -193,6 +272,33 @@ def eval_retrieval(
         out=out,
         progress=sys.stderr.isatty(),
     )
+    typer.echo(report.table())
+    typer.echo(f"report: {report.path}")
+
+
+@eval_app.command("qa")
+def eval_qa(
+    squad: Annotated[Path, typer.Option("--squad", help="SQuAD-format JSON (questions with gold answers).")],
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Ask only the first N questions.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json.")] = None,
+    backend: Annotated[str | None, typer.Option(help="llamacpp | openai | vllm.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Packaged model, .gguf path, or served model name.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Answer quality: exact match, token-F1, citation validity, refusal rate and latency."""
+    from ragqa.eval.qa_eval import run_qa_eval
+    from ragqa.generation.factory import create_backend
+
+    settings = _settings(data_dir=data_dir, llm_backend=backend, llm_model=model)
+    generator = create_backend(settings)
+    try:
+        report = run_qa_eval(settings, squad, generator, limit=limit, out=out, progress=sys.stderr.isatty())
+    finally:
+        generator.close()
     typer.echo(report.table())
     typer.echo(f"report: {report.path}")
 

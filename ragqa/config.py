@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ragqa.errors import ConfigError
@@ -97,6 +97,30 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     top_k: int = Field(10, ge=1, le=1000)
     search_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+
+    # generation
+    llm_backend: Literal["llamacpp", "openai", "vllm"] = "llamacpp"
+    llm_model: str | None = Field(
+        None,
+        description="llamacpp: a packaged model name or a .gguf path [qwen2.5-coder-1.5b]; "
+        "openai/vllm: the served model [the server's first model / required].",
+    )
+    llm_base_url: str = Field(
+        "http://127.0.0.1:8000/v1", description="OpenAI-compatible server (vllm serve)."
+    )
+    llm_api_key: SecretStr | None = None
+    llm_context: int | None = Field(
+        None, ge=512, le=1_048_576, description="Context window [llamacpp: 4096]."
+    )
+    llm_threads: int = Field(0, ge=0, description="llama.cpp threads; 0 = all cores.")
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds before a generation request gives up.")
+    answer_k: int = Field(5, ge=1, le=50, description="Retrieved chunks offered to the model as sources.")
+    refusal_min_score: float | None = Field(
+        None,
+        description="Dense similarity below which nothing counts as relevant [per-embedder calibration].",
+    )
+    max_question_chars: int = Field(2000, ge=10)
+    policy_file: Path | None = Field(None, description="YAML answer policy (deny / canned / output checks).")
 
     log_level: str = "INFO"
 

@@ -48,3 +48,27 @@ class IndexMismatchError(RagqaError):
 class CollectionBusyError(RagqaError):
     code = "collection_busy"
     exit_code = 4
+
+
+class GenerationError(RagqaError):
+    """The generation backend answered with an error."""
+
+    code = "generation_error"
+    exit_code = 5
+
+
+class GenerationUnavailableError(GenerationError):
+    """The generation backend is down or unreachable; retrieval results are still returned."""
+
+    code = "generation_unavailable"
+
+
+class GenerationTimeoutError(GenerationError):
+    code = "generation_timeout"
+
+
+class ModelFileError(RagqaError):
+    """A model file is missing or fails its checksum."""
+
+    code = "model_file"
+    exit_code = 3

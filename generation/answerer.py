@@ -1,0 +1,278 @@
+"""Question → retrieved sources → grounded, cited answer (or an explicit refusal), blocking or streamed.
+
+Refusals come from three places, all visible in the output: the policy (``policy``), retrieval finding
+nothing relevant (``no_sources`` / ``low_relevance``, the model is not called), or the model declining
+(``model_declined``). When the backend is down the sources still come back with status
+``generation_unavailable``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ragqa.config import Settings
+from ragqa.errors import GenerationError, InputError, ModelFileError
+from ragqa.generation.backend import GenerationBackend, Usage
+from ragqa.generation.citations import check_citations, citation_json
+from ragqa.generation.policy import AnswerPolicy
+from ragqa.generation.prompt import PackedPrompt, pack_prompt, refusal_text
+from ragqa.generation.sampling import SamplingParams
+from ragqa.retrieval.searcher import Mode, Searcher
+from ragqa.types import Hit
+
+# Dense similarity under which no retrieved chunk is taken as relevant, per embedder; calibrated on XQuAD
+# (see README "Refusals"): below these, questions had nothing to do with the collection.
+RELEVANCE_FLOOR = {"minilm": 0.20, "e5-multilingual": 0.82}
+
+_DECLINE = re.compile(
+    r"i\s+(?:do\s*n[o']t|cannot|can[o']?t)\s+(?:know|answer|find)|not\s+(?:mentioned|provided|stated|given)\s+in"
+    r"|no\s+information|sources?\s+do(?:es)?\s+not\s+(?:contain|say|mention)|不知道|无法回答|没有(?:提到|提供|相关|说明)|未(?:提及|提到)",
+    re.IGNORECASE,
+)
+
+_GENERATION_FAILURES = (GenerationError, ModelFileError)
+
+Status = Literal["ok", "generation_unavailable", "policy"]
+RefusalReason = Literal["policy", "no_sources", "low_relevance", "model_declined", "output_blocked"]
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    refusal_reason: RefusalReason | None
+    status: Status
+    sources: list[Hit]
+    cited: list[int] = field(default_factory=list)
+    invalid_citations: int = 0
+    uncited_sentences: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    model: str | None = None
+    sampling: SamplingParams | None = None
+    usage: Usage | None = None
+    error: str | None = None
+    dropped_sources: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "refusal_reason": self.refusal_reason,
+            "status": self.status,
+            "citations": [citation_json(n, self.sources[n - 1]) for n in self.cited],
+            "sources": [{"n": i, **h.to_json()} for i, h in enumerate(self.sources, start=1)],
+            "invalid_citations": self.invalid_citations,
+            "uncited_sentences": self.uncited_sentences,
+            "timings": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "model": self.model,
+            "sampling": self.sampling.model_dump() if self.sampling else None,
+            "usage": {
+                "prompt_tokens": self.usage.prompt_tokens,
+                "completion_tokens": self.usage.completion_tokens,
+            }
+            if self.usage
+            else None,
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class AnswerEvent:
+    kind: Literal["sources", "token", "done"]
+    sources: list[Hit] | None = None
+    delta: str = ""
+    answer: Answer | None = None
+
+
+@dataclass(slots=True)
+class _Prepared:
+    question: str
+    hits: list[Hit]
+    timings: dict[str, float]
+    early: Answer | None = None  # answered without the model (policy, refusal)
+
+
+class Answerer:
+    def __init__(
+        self,
+        settings: Settings,
+        searcher: Searcher,
+        backend: GenerationBackend | Callable[[], GenerationBackend],
+        *,
+        policy: AnswerPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.searcher = searcher
+        self._backend = backend
+        if policy is None and settings.policy_file is not None:
+            policy = AnswerPolicy.load(settings.policy_file)
+        self.policy = policy
+
+    @property
+    def backend(self) -> GenerationBackend:
+        if not isinstance(self._backend, GenerationBackend):
+            self._backend = self._backend()  # created on first use: a down backend still allows retrieval
+        return self._backend
+
+    def relevance_floor(self) -> float:
+        if self.settings.refusal_min_score is not None:
+            return self.settings.refusal_min_score
+        return RELEVANCE_FLOOR.get(self.searcher.embedder.name, 0.0)
+
+    def _prepare(self, question: str, k: int | None, mode: Mode) -> _Prepared:
+        question = question.strip()
+        if not question:
+            raise InputError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise InputError(
+                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}"
+            )
+        timings: dict[str, float] = {}
+        if self.policy is not None:
+            decision = self.policy.check_question(question)
+            if decision is not None:
+                refused = decision.kind == "deny"
+                early = Answer(question, decision.text, refused, "policy" if refused else None, "policy", [])
+                return _Prepared(question, [], timings, early)
+        t0 = time.perf_counter()
+        result = self.searcher.search(question, mode=mode, k=k or self.settings.answer_k)
+        timings["retrieval"] = (time.perf_counter() - t0) * 1000
+        timings.update({f"retrieval_{k}": v for k, v in result.timings_ms.items() if k != "total"})
+        hits = result.hits
+        if not hits:
+            early = Answer(question, refusal_text(question), True, "no_sources", "ok", [])
+            return _Prepared(question, hits, timings, early)
+        best_dense = max((h.scores.get("dense") or float("-inf") for h in hits), default=float("-inf"))
+        if mode != "bm25" and best_dense < self.relevance_floor():
+            early = Answer(question, refusal_text(question), True, "low_relevance", "ok", hits)
+            return _Prepared(question, hits, timings, early)
+        return _Prepared(question, hits, timings)
+
+    def _pack(self, prepared: _Prepared, params: SamplingParams) -> PackedPrompt:
+        backend = self.backend
+        return pack_prompt(
+            prepared.question,
+            prepared.hits,
+            count_tokens=backend.count_tokens,
+            context_window=backend.context_window,
+            max_new_tokens=params.max_tokens,
+        )
+
+    def _finish(
+        self, prepared: _Prepared, packed: PackedPrompt, raw: str, params: SamplingParams, usage: Usage | None
+    ) -> Answer:
+        report = check_citations(raw, len(packed.sources))
+        answer = Answer(
+            prepared.question,
+            report.text,
+            False,
+            None,
+            "ok",
+            packed.sources,
+            report.cited,
+            report.invalid,
+            report.uncited_sentences,
+            prepared.timings,
+            self.backend.model,
+            params,
+            usage,
+            dropped_sources=packed.dropped,
+        )
+        if not report.cited and (not report.text or _DECLINE.search(report.text)):
+            answer.refused, answer.refusal_reason = True, "model_declined"
+            answer.uncited_sentences = []
+        if self.policy is not None and (blocked := self.policy.check_answer(report.text)):
+            answer.answer, answer.cited, answer.status = blocked.text, [], "policy"
+            answer.refused, answer.refusal_reason = True, "output_blocked"
+        return answer
+
+    def _unavailable(self, prepared: _Prepared, exc: Exception, params: SamplingParams) -> Answer:
+        return Answer(
+            prepared.question,
+            "",
+            False,
+            None,
+            "generation_unavailable",
+            prepared.hits,
+            timings_ms=prepared.timings,
+            sampling=params,
+            error=str(exc),
+        )
+
+    def answer(
+        self,
+        question: str,
+        *,
+        params: SamplingParams | None = None,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+    ) -> Answer:
+        params = params or SamplingParams()
+        prepared = self._prepare(question, k, mode)
+        if prepared.early is not None:
+            prepared.early.timings_ms, prepared.early.sampling = prepared.timings, params
+            return prepared.early
+        try:
+            packed = self._pack(prepared, params)
+            t0 = time.perf_counter()
+            completion = self.backend.generate(packed.messages, params)
+        except _GENERATION_FAILURES as exc:
+            return self._unavailable(prepared, exc, params)
+        elapsed = time.perf_counter() - t0
+        prepared.timings["generation"] = elapsed * 1000
+        if completion.usage.completion_tokens and elapsed > 0:
+            prepared.timings["tokens_per_s"] = completion.usage.completion_tokens / elapsed
+        return self._finish(prepared, packed, completion.text, params, completion.usage)
+
+    def stream(
+        self,
+        question: str,
+        *,
+        params: SamplingParams | None = None,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+    ) -> Iterator[AnswerEvent]:
+        """``sources`` first, then ``token`` events, then ``done`` with the checked :class:`Answer`."""
+        params = params or SamplingParams()
+        prepared = self._prepare(question, k, mode)
+        if prepared.early is not None:
+            prepared.early.timings_ms, prepared.early.sampling = prepared.timings, params
+            yield AnswerEvent("sources", sources=prepared.early.sources)
+            yield AnswerEvent("token", delta=prepared.early.answer)
+            yield AnswerEvent("done", answer=prepared.early)
+            return
+        try:
+            packed = self._pack(prepared, params)
+        except _GENERATION_FAILURES as exc:
+            yield AnswerEvent("sources", sources=prepared.hits)
+            yield AnswerEvent("done", answer=self._unavailable(prepared, exc, params))
+            return
+        yield AnswerEvent("sources", sources=packed.sources)
+        pieces: list[str] = []
+        usage: Usage | None = None
+        t0 = time.perf_counter()
+        try:
+            for chunk in self.backend.stream(packed.messages, params):
+                if chunk.delta:
+                    if not pieces:
+                        prepared.timings["ttft"] = (time.perf_counter() - t0) * 1000
+                    pieces.append(chunk.delta)
+                    yield AnswerEvent("token", delta=chunk.delta)
+                if chunk.usage is not None:
+                    usage = chunk.usage
+        except _GENERATION_FAILURES as exc:
+            failed = self._unavailable(prepared, exc, params)
+            failed.sources = packed.sources
+            yield AnswerEvent("done", answer=failed)
+            return
+        elapsed = time.perf_counter() - t0
+        prepared.timings["generation"] = elapsed * 1000
+        if usage and usage.completion_tokens and elapsed > 0:
+            prepared.timings["tokens_per_s"] = usage.completion_tokens / elapsed
+        yield AnswerEvent("done", answer=self._finish(prepared, packed, "".join(pieces), params, usage))

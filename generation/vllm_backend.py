@@ -1,0 +1,69 @@
+"""vLLM's in-process engine for GPU boxes (offline batch generation in eval jobs). Imported lazily: the CUDA
+``vllm`` wheel cannot run on the CPU-only machines; its tests run only where ``vllm`` is importable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ragqa.errors import ConfigError, GenerationError
+from ragqa.generation.backend import Completion, GenerationBackend, Message, StreamChunk, Usage
+from ragqa.generation.sampling import SamplingParams
+
+
+class VLLMBackend(GenerationBackend):
+    name = "vllm"
+
+    def __init__(self, model: str, *, context: int | None = None, **engine_args: Any) -> None:
+        try:
+            from vllm import LLM
+        except ImportError as exc:
+            raise ConfigError(
+                "llm_backend 'vllm' needs the vllm package (GPU); use 'openai' with `vllm serve` "
+                "or the default 'llamacpp'"
+            ) from exc
+        self.model = model
+        self.llm = LLM(model=model, max_model_len=context, **engine_args)
+        self.context_window = int(self.llm.llm_engine.model_config.max_model_len)
+        self._tokenizer = self.llm.get_tokenizer()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer.encode(text, add_special_tokens=False))
+
+    def _params(self, params: SamplingParams) -> Any:
+        from vllm import SamplingParams as VSampling
+
+        return VSampling(
+            temperature=params.temperature,
+            top_p=params.top_p,
+            top_k=params.top_k or -1,
+            max_tokens=params.max_tokens,
+            stop=list(params.stop) or None,
+            seed=params.seed,
+            repetition_penalty=params.repetition_penalty,
+            presence_penalty=params.presence_penalty,
+            frequency_penalty=params.frequency_penalty,
+        )
+
+    def generate_batch(self, conversations: list[list[Message]], params: SamplingParams) -> list[Completion]:
+        """Offline batch generation: one call for many prompts (what eval jobs use on a GPU)."""
+        outputs = self.llm.chat(
+            [[m.to_json() for m in c] for c in conversations], self._params(params), use_tqdm=False
+        )
+        results = []
+        for out in outputs:
+            if not out.outputs:
+                raise GenerationError("vLLM returned no output")
+            first = out.outputs[0]
+            usage = Usage(len(out.prompt_token_ids or []), len(first.token_ids or []))
+            results.append(Completion(first.text, first.finish_reason or "stop", self.model, usage))
+        return results
+
+    def generate(self, messages: list[Message], params: SamplingParams) -> Completion:
+        return self.generate_batch([messages], params)[0]
+
+    def stream(self, messages: list[Message], params: SamplingParams) -> Iterator[StreamChunk]:
+        """The offline engine does not stream; the answer arrives as one chunk (use `vllm serve` to stream)."""
+        completion = self.generate(messages, params)
+        yield StreamChunk(delta=completion.text)
+        yield StreamChunk(finish_reason=completion.finish_reason, usage=completion.usage)
