@@ -56,6 +56,7 @@ class Answer:
     sampling: SamplingParams | None = None
     usage: Usage | None = None
     error: str | None = None
+    error_code: str | None = None
     dropped_sources: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -79,6 +80,7 @@ class Answer:
             if self.usage
             else None,
             "error": self.error,
+            "error_code": self.error_code,
         }
 
 

@@ -10,7 +10,7 @@ import hashlib
 import logging
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,17 +244,31 @@ class Ingestor:
         report.files_ingested += 1
 
     def ingest_paths(
-        self, paths: Sequence[Path], *, include: Sequence[str] = (), exclude: Sequence[str] = ()
+        self,
+        paths: Sequence[Path],
+        *,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        on_file: Callable[[Path, IngestReport], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        allow_missing: bool = False,
     ) -> IngestReport:
+        """Ingest files and folders. ``on_file`` sees the report after each file; ``should_stop`` is asked
+        between files (what was staged so far is committed); ``allow_missing`` reports vanished paths."""
         started = time.perf_counter()
-        files = discover_files(paths, include=include, exclude=exclude)
-        if not files:
+        missing = [p for p in paths if allow_missing and not Path(p).exists()]
+        present = [p for p in paths if p not in missing]
+        files = discover_files(present, include=include, exclude=exclude) if present else []
+        if not files and not missing:
             raise InputError(f"no supported files found under {', '.join(map(str, paths))}")
-        report = IngestReport(files_seen=len(files))
-        if self.embedder is None:
+        report = IngestReport(files_seen=len(files) + len(missing))
+        report.failed.extend((str(p), "file no longer exists") for p in missing)
+        if self.embedder is None and files:
             self._bind_for(_sample_texts(files))
         bar = tqdm(files, desc="ingest", unit="file", disable=not self.progress, dynamic_ncols=True)
         for path in bar:
+            if should_stop is not None and should_stop():
+                break
             try:
                 self._ingest_file(path, report)
             except DocumentError as exc:
@@ -264,6 +278,8 @@ class Ingestor:
                 report.failed.append((str(path), f"cannot read: {exc.strerror or exc}"))
                 log.warning("skipped %s: %s", path, exc)
             bar.set_postfix(chunks=report.chunks_embedded + self._queued_chunks, failed=len(report.failed))
+            if on_file is not None:
+                on_file(path, report)
         self._flush(report, final=True)
         report.generation = self.writer.generation
         report.seconds = time.perf_counter() - started

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from ragqa.config import Settings, load_settings
-from ragqa.errors import InputError, RagqaError
+from ragqa.errors import ConfigError, InputError, RagqaError
 
 app = typer.Typer(
     name="ragqa",
@@ -238,6 +238,50 @@ def stats(data_dir: DataDir = None, collection: CollectionOpt = None, as_json: J
         return
     for key, value in info.items():
         typer.echo(f"{key:>14}: {json.dumps(value) if isinstance(value, dict) else value}")
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface [127.0.0.1]; beyond loopback needs API keys.")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port [8080].")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    data_dir: DataDir = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Run the REST API (uvicorn): /v1/query, /v1/search, /v1/chat/completions, documents, jobs, metrics."""
+    import os
+
+    import uvicorn
+
+    from ragqa.api.security import LOOPBACK
+
+    settings = _settings(data_dir=data_dir, collection=collection, api_host=host, api_port=port)
+    if settings.api_host not in LOOPBACK and not settings.api_key_hashes:
+        raise ConfigError(
+            f"refusing to listen on {settings.api_host} without API keys: set RAGQA_API_KEY_HASHES "
+            "(make a hash with `ragqa hash-key KEY`) or listen on 127.0.0.1"
+        )
+    os.environ["RAGQA_DATA_DIR"] = str(settings.data_dir)
+    os.environ["RAGQA_COLLECTION"] = settings.collection
+    uvicorn.run(
+        "ragqa.api.asgi:build",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=30,
+    )
+
+
+@app.command("hash-key")
+def hash_key_command(key: Annotated[str, typer.Argument(help="The API key clients will send.")]) -> None:
+    """Print the hash to put in RAGQA_API_KEY_HASHES for an API key."""
+    from ragqa.api.security import hash_key
+
+    typer.echo(hash_key(key))
 
 
 @eval_app.command("retrieval")

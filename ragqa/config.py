@@ -122,6 +122,21 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10)
     policy_file: Path | None = Field(None, description="YAML answer policy (deny / canned / output checks).")
 
+    # REST API
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8080, ge=1, le=65535)
+    api_key_hashes: list[str] = Field(
+        default_factory=list,
+        description="Accepted API keys as 'sha256:<hex>' (make one with `ragqa hash-key`); required off loopback.",
+    )
+    api_rate_limit: int = Field(
+        600, ge=0, description="Requests per minute per key or client; 0 = unlimited."
+    )
+    api_max_body_mb: float = Field(64.0, gt=0, description="Largest request body (uploads included).")
+    api_model_concurrency: int = Field(
+        2, ge=1, description="Threads running searches and generation at once."
+    )
+
     log_level: str = "INFO"
 
     @field_validator("data_dir")

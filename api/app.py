@@ -1,0 +1,117 @@
+"""The FastAPI application: routes, error handlers, and one middleware for request ids, auth, rate limits,
+body-size limits, metrics and access logs."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from ragqa import __version__
+from ragqa.api.errors import error_response, install_error_handlers
+from ragqa.api.routes import chat, documents, health, jobs, query, search
+from ragqa.api.security import key_matches
+from ragqa.api.services import Services
+from ragqa.config import Settings
+from ragqa.generation.backend import GenerationBackend
+
+log = logging.getLogger("ragqa.api")
+
+_OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json", "/redoc"})
+
+
+def _route_label(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+def _api_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+def create_app(settings: Settings, *, backend: GenerationBackend | None = None) -> FastAPI:
+    services = Services(settings, backend=backend)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services.start()
+        log.info("ragqa API ready: collection %r in %s", settings.collection, settings.data_dir)
+        try:
+            yield
+        finally:
+            log.info("shutting down: checkpointing the running ingestion job")
+            services.close()
+
+    app = FastAPI(
+        title="ragqa",
+        version=__version__,
+        lifespan=lifespan,
+        description="Grounded question answering over your own documents.",
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    for module in (query, search, chat, documents, jobs, health):
+        app.include_router(module.router)
+
+    max_body = int(settings.api_max_body_mb * 1024 * 1024)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        response = await _guarded(request, call_next)
+        elapsed = time.perf_counter() - started
+        label = _route_label(request)
+        services.metrics.requests.labels(label, request.method, str(response.status_code)).inc()
+        services.metrics.latency.labels(label).observe(elapsed)
+        if response.status_code >= 400:
+            services.metrics.errors.labels(str(response.status_code)).inc()
+        response.headers["X-Request-ID"] = request_id
+        log.info(
+            "request_id=%s %s %s %d %.1fms",
+            request_id,
+            request.method,
+            request.url.path,
+            response.status_code,
+            elapsed * 1000,
+        )
+        return response
+
+    async def _guarded(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        path = request.url.path
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > max_body:
+            return error_response(
+                413, "payload_too_large", f"request body is over the {settings.api_max_body_mb:g} MB limit"
+            )
+        key = _api_key(request)
+        if settings.api_key_hashes and path not in _OPEN_PATHS:
+            if not key:
+                return error_response(
+                    401,
+                    "unauthorized",
+                    "an API key is required (Authorization: Bearer KEY or X-API-Key)",
+                    {"WWW-Authenticate": "Bearer"},
+                )
+            if not key_matches(key, settings.api_key_hashes):
+                return error_response(401, "unauthorized", "unknown API key", {"WWW-Authenticate": "Bearer"})
+        if path not in _OPEN_PATHS:
+            client = key or (request.client.host if request.client else "unknown")
+            wait = services.limiter.check(client)
+            if wait > 0:
+                return error_response(
+                    429,
+                    "rate_limited",
+                    "too many requests; slow down",
+                    {"Retry-After": str(max(1, int(wait + 0.999)))},
+                )
+        return await call_next(request)
+
+    return app

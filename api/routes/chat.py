@@ -1,0 +1,150 @@
+"""OpenAI-compatible facade: point an OpenAI SDK at ragqa and get grounded answers (sources in ``sources``)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
+
+from ragqa.api.deps import ServicesDep
+from ragqa.api.errors import ApiError
+from ragqa.api.routes.query import answer_status, record
+from ragqa.api.schemas import ChatRequest, ErrorResponse
+from ragqa.api.services import Services
+from ragqa.errors import RagqaError
+from ragqa.generation.answerer import Answer
+from ragqa.generation.sampling import SamplingParams, sampling_params
+
+router = APIRouter(tags=["openai"])
+MODEL_NAME = "ragqa"
+
+
+def _question(body: ChatRequest) -> str:
+    for message in reversed(body.messages):
+        if message.role == "user":
+            content = message.content
+            if isinstance(content, list):
+                content = " ".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+            if content and content.strip():
+                return content
+    raise ApiError(422, "invalid_request", "the messages hold no user message with text")
+
+
+def _params(body: ChatRequest) -> SamplingParams:
+    stop = [body.stop] if isinstance(body.stop, str) else body.stop
+    return sampling_params(
+        temperature=body.temperature,
+        top_p=body.top_p,
+        max_tokens=body.max_tokens,
+        seed=body.seed,
+        stop=tuple(stop) if stop else None,
+    )
+
+
+def _extras(answer: Answer) -> dict[str, Any]:
+    data = answer.to_json()
+    return {
+        "sources": data["sources"],
+        "citations": data["citations"],
+        "refused": answer.refused,
+        "refusal_reason": answer.refusal_reason,
+        "ragqa_status": answer.status,
+    }
+
+
+def _completion(answer: Answer, model: str) -> dict[str, Any]:
+    usage = answer.usage
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": answer.answer or answer.error or ""},
+            }
+        ],
+        "usage": {
+            "prompt_tokens": usage.prompt_tokens if usage else 0,
+            "completion_tokens": usage.completion_tokens if usage else 0,
+            "total_tokens": (usage.prompt_tokens + usage.completion_tokens) if usage else 0,
+        },
+        **_extras(answer),
+    }
+
+
+def _chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+    payload = {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **extra,
+    }
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+def _stream(services: Services, question: str, params: SamplingParams, model: str) -> Iterator[str]:
+    cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    yield _chunk(cid, model, {"role": "assistant", "content": ""})
+    try:
+        for event in services.answerer().stream(question, params=params):
+            if event.kind == "token" and event.delta:
+                yield _chunk(cid, model, {"content": event.delta})
+            elif event.kind == "done" and event.answer is not None:
+                record(services, event.answer)
+                tail = (
+                    "" if event.answer.status == "ok" or event.answer.answer else (event.answer.error or "")
+                )
+                delta = {"content": tail} if tail else {}
+                yield _chunk(cid, model, delta, "stop", **_extras(event.answer))
+    except RagqaError as exc:
+        yield f"data: {json.dumps({'error': {'code': exc.code, 'message': str(exc)}})}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+@router.post("/v1/chat/completions", responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+async def chat_completions(body: ChatRequest, services: ServicesDep) -> Any:
+    """OpenAI chat completions; the last user message is the question. Extra fields: sources, citations."""
+    question = _question(body)
+    params = _params(body)
+    model = body.model or MODEL_NAME
+    if body.stream:
+        services.searcher()
+
+        async def body_iter() -> AsyncIterator[str]:
+            async for chunk in iterate_in_threadpool(_stream(services, question, params, model)):
+                yield chunk
+
+        return StreamingResponse(body_iter(), media_type="text/event-stream")
+
+    def run() -> Answer:
+        return services.answerer().answer(question, params=params)
+
+    answer = await anyio.to_thread.run_sync(run, limiter=services.model_slots)
+    record(services, answer)
+    status = answer_status(answer)
+    if status != 200:
+        return JSONResponse(
+            {"error": {"code": answer.error_code, "message": answer.error}, **_extras(answer)},
+            status_code=status,
+        )
+    return JSONResponse(_completion(answer, model))
+
+
+@router.get("/v1/models", tags=["openai"])
+async def models() -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "ragqa"}],
+    }

@@ -1,0 +1,185 @@
+"""Documents: upload files or JSON texts (each upload becomes an ingestion job), list, get, delete."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from ragqa.api.deps import ServicesDep
+from ragqa.api.errors import ApiError
+from ragqa.api.schemas import DeleteResponse, DocumentOut, DocumentPage, DocumentsIn, ErrorResponse, JobOut
+from ragqa.api.services import Services
+from ragqa.ingest.loaders import supported_suffixes
+from ragqa.retrieval.collection import CollectionReader
+
+router = APIRouter(tags=["documents"])
+_UNSAFE = re.compile(r"[^\w.\-() ]+", re.UNICODE)
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    },
+                    "required": ["files"],
+                }
+            },
+            "application/json": {"schema": {"$ref": "#/components/schemas/DocumentsIn"}},
+        },
+        "required": True,
+    }
+}
+
+
+def safe_name(filename: str) -> str:
+    """A file name that cannot leave the upload folder: no folders, no dot-files, no odd characters."""
+    name = _UNSAFE.sub("_", Path(filename.replace("\\", "/")).name).strip(" .")
+    if not name or name in {".", ".."}:
+        raise ApiError(422, "invalid_filename", f"unusable file name {filename!r}")
+    return name[:200]
+
+
+def _upload_dir(services: Services) -> Path:
+    path = services.settings.data_dir / "uploads" / services.settings.collection
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+
+
+async def _save_uploads(services: Services, request: Request) -> list[Path]:
+    form = await request.form(max_files=1000)
+    uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+    if not uploads:
+        raise ApiError(422, "invalid_request", "the form holds no files (field name: files)")
+    allowed = set(supported_suffixes())
+    limit = int(services.settings.max_file_mb * 1024 * 1024)
+    staged: list[tuple[str, bytes]] = []
+    for upload in uploads:
+        name = safe_name(upload.filename or "")
+        if Path(name).suffix.lower() not in allowed:
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                f"{name}: file type not accepted; allowed: {', '.join(sorted(allowed))}",
+            )
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"{name} is over the {services.settings.max_file_mb:g} MB file limit",
+            )
+        staged.append((name, data))
+    folder = _upload_dir(services)
+    paths = []
+    for name, data in staged:
+        target = folder / name
+        await anyio.to_thread.run_sync(_write_atomic, target, data)
+        paths.append(target)
+    return paths
+
+
+async def _save_json(services: Services, request: Request) -> list[Path]:
+    try:
+        body = DocumentsIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ApiError(422, "invalid_request", problems[:2000]) from exc
+    lines = [
+        json.dumps({"_id": d.id, "title": d.title, "text": d.text, **d.metadata}, ensure_ascii=False)
+        for d in body.documents
+    ]
+    target = _upload_dir(services) / f"api-{uuid.uuid4().hex[:12]}.jsonl"
+    await anyio.to_thread.run_sync(_write_atomic, target, ("\n".join(lines) + "\n").encode())
+    return [target]
+
+
+@router.post(
+    "/v1/documents",
+    status_code=202,
+    response_model=JobOut,
+    openapi_extra=_UPLOAD_BODY,
+    responses={413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+)
+async def upload(request: Request, services: ServicesDep) -> Any:
+    """Multipart files (field ``files``) or JSON ``{"documents": [{"id", "text", "title", "metadata"}]}``;
+    returns the ingestion job to poll."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        paths = await _save_uploads(services, request)
+    elif content_type.startswith("application/json"):
+        paths = await _save_json(services, request)
+    else:
+        raise ApiError(415, "unsupported_media_type", "send multipart/form-data files or application/json")
+    job = services.jobs.submit(paths)
+    return JSONResponse(job.to_json(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+
+def _reader(services: Services) -> CollectionReader:
+    return services.searcher().reader
+
+
+@router.get("/v1/documents", response_model=DocumentPage)
+async def list_documents(
+    services: ServicesDep, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+) -> DocumentPage:
+    reader = await anyio.to_thread.run_sync(_reader, services)
+    rows = reader.docstore.documents(offset=offset, limit=limit)
+    total = reader.docstore.counts()["documents"]
+    return DocumentPage(
+        documents=[DocumentOut.model_validate(r, from_attributes=True) for r in rows],
+        offset=offset,
+        limit=limit,
+        total=total,
+    )
+
+
+@router.get("/v1/documents/{doc_id}", response_model=DocumentOut, responses={404: {"model": ErrorResponse}})
+async def get_document(doc_id: str, services: ServicesDep) -> DocumentOut:
+    reader = await anyio.to_thread.run_sync(_reader, services)
+    row = reader.docstore.document(doc_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"no document {doc_id!r}")
+    return DocumentOut.model_validate(row, from_attributes=True)
+
+
+@router.delete(
+    "/v1/documents/{doc_id}",
+    response_model=DeleteResponse,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+)
+async def delete_document(doc_id: str, services: ServicesDep) -> DeleteResponse:
+    from ragqa.ingest.pipeline import Ingestor
+
+    reader = await anyio.to_thread.run_sync(_reader, services)
+    if reader.docstore.document(doc_id) is None:
+        raise ApiError(404, "not_found", f"no document {doc_id!r}")
+
+    def run() -> list[str]:
+        with Ingestor(services.settings, progress=False) as ingestor:
+            deleted, _ = ingestor.delete([doc_id])
+        services.refresh()
+        return deleted
+
+    return DeleteResponse(deleted=await anyio.to_thread.run_sync(run))

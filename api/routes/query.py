@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
+
+from ragqa.api.deps import ServicesDep
+from ragqa.api.schemas import ErrorResponse, QueryRequest, QueryResponse
+from ragqa.api.services import Services
+from ragqa.errors import RagqaError
+from ragqa.generation.answerer import Answer, AnswerEvent
+from ragqa.generation.sampling import sampling_params
+
+router = APIRouter(tags=["answers"])
+
+_QUERY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "An answer, or SSE events when stream is true",
+    },
+    422: {"model": ErrorResponse},
+    503: {"model": QueryResponse, "description": "Generation unavailable; retrieved sources still included"},
+    504: {"model": QueryResponse, "description": "Generation timed out; retrieved sources still included"},
+}
+
+
+def answer_status(answer: Answer) -> int:
+    if answer.status != "generation_unavailable":
+        return 200
+    return 504 if answer.error_code == "generation_timeout" else 503
+
+
+def record(services: Services, answer: Answer) -> None:
+    services.metrics.observe_stages(answer.timings_ms)
+    if answer.usage:
+        services.metrics.tokens.inc(answer.usage.completion_tokens)
+
+
+def sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _events(services: Services, body: QueryRequest) -> Iterator[str]:
+    params = sampling_params(**body.sampling.model_dump())
+    try:
+        for event in services.answerer().stream(body.question, params=params, k=body.k, mode=body.mode):
+            yield _render(services, event)
+    except RagqaError as exc:
+        yield sse("error", {"code": exc.code, "message": str(exc)})
+
+
+def _render(services: Services, event: AnswerEvent) -> str:
+    if event.kind == "sources":
+        return sse(
+            "sources", {"sources": [{"n": i, **h.to_json()} for i, h in enumerate(event.sources or [], 1)]}
+        )
+    if event.kind == "token":
+        return sse("token", {"delta": event.delta})
+    assert event.answer is not None
+    record(services, event.answer)
+    if event.answer.status == "generation_unavailable":
+        return sse(
+            "error",
+            {
+                "code": event.answer.error_code,
+                "message": event.answer.error,
+                "answer": event.answer.to_json(),
+            },
+        )
+    return sse("done", event.answer.to_json())
+
+
+@router.post("/v1/query", response_model=QueryResponse, responses=_QUERY_RESPONSES)
+async def query(body: QueryRequest, services: ServicesDep) -> Any:
+    """Answer from the collection with citations; ``"stream": true`` sends SSE: sources, token…, done."""
+    params = sampling_params(**body.sampling.model_dump())
+    if body.stream:
+        services.searcher()  # fail before the stream starts if the index is missing
+
+        async def body_iter() -> AsyncIterator[str]:
+            async for chunk in iterate_in_threadpool(_events(services, body)):
+                yield chunk
+
+        return StreamingResponse(
+            body_iter(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    def run() -> Answer:
+        return services.answerer().answer(body.question, params=params, k=body.k, mode=body.mode)
+
+    answer = await anyio.to_thread.run_sync(run, limiter=services.model_slots)
+    record(services, answer)
+    return JSONResponse(answer.to_json(), status_code=answer_status(answer))

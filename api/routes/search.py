@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter
+
+from ragqa.api.deps import ServicesDep
+from ragqa.api.schemas import ErrorResponse, SearchRequest, SearchResponse
+
+router = APIRouter(tags=["retrieval"])
+
+
+@router.post(
+    "/v1/search",
+    response_model=SearchResponse,
+    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+)
+async def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
+    """Fused hits with per-retriever ranks and scores; no generation."""
+
+    def run() -> SearchResponse:
+        result = services.searcher().search(body.query, mode=body.mode, k=body.k)
+        services.metrics.observe_stages({k: v for k, v in result.timings_ms.items() if k != "total"})
+        return SearchResponse.model_validate(
+            {"hits": [h.to_json() for h in result.hits], "mode": result.mode, "timings_ms": result.timings_ms}
+        )
+
+    return await anyio.to_thread.run_sync(run, limiter=services.model_slots)

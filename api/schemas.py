@@ -1,0 +1,180 @@
+"""Typed request and response bodies of the REST API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class SamplingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, gt=0, le=1)
+    top_k: int | None = Field(None, ge=0)
+    max_tokens: int | None = Field(None, ge=1, le=8192)
+    stop: list[str] | None = Field(None, max_length=8)
+    seed: int | None = Field(None, ge=0)
+    repetition_penalty: float | None = Field(None, gt=0, le=2)
+    presence_penalty: float | None = Field(None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(None, ge=-2, le=2)
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(..., min_length=1, max_length=4000)
+    mode: Mode = "hybrid"
+    k: int = Field(10, ge=1, le=100)
+
+
+class HitOut(BaseModel):
+    chunk_id: str
+    doc_id: str
+    score: float
+    ranks: dict[str, int | None]
+    scores: dict[str, float | None]
+    title: str
+    text: str
+    source: str
+    span: list[int]
+
+
+class SearchResponse(BaseModel):
+    hits: list[HitOut]
+    mode: Mode
+    timings_ms: dict[str, float]
+
+
+class QueryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., min_length=1, max_length=8000)
+    k: int | None = Field(None, ge=1, le=50)
+    mode: Mode = "hybrid"
+    stream: bool = False
+    sampling: SamplingIn = Field(default_factory=SamplingIn)
+
+
+class CitationOut(BaseModel):
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    span: list[int]
+    text: str
+
+
+class SourceOut(HitOut):
+    n: int
+
+
+class QueryResponse(BaseModel):
+    question: str
+    answer: str
+    refused: bool
+    refusal_reason: str | None
+    status: str
+    citations: list[CitationOut]
+    sources: list[SourceOut]
+    invalid_citations: int
+    uncited_sentences: list[str]
+    timings: dict[str, float]
+    model: str | None
+    sampling: dict[str, Any] | None
+    usage: dict[str, int] | None
+    error: str | None
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(..., min_length=1, max_length=256, pattern=r"^[^\s/\\][^/\\]*$")
+    text: str = Field(..., min_length=1)
+    title: str = Field("", max_length=1000)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocumentsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[DocumentIn] = Field(..., min_length=1, max_length=10000)
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    source: str
+    title: str
+    content_hash: str
+    n_chunks: int
+    chars: int
+    metadata: dict[str, Any]
+    ingested_at: float
+
+
+class DocumentPage(BaseModel):
+    documents: list[DocumentOut]
+    offset: int
+    limit: int
+    total: int
+
+
+class JobOut(BaseModel):
+    id: str
+    collection: str
+    state: str
+    files_total: int
+    files_done: int
+    chunks_written: int
+    errors: list[dict[str, str]]
+    message: str
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    attempts: int
+
+
+class JobPage(BaseModel):
+    jobs: list[JobOut]
+
+
+class DeleteResponse(BaseModel):
+    deleted: list[str]
+
+
+class HealthResponse(BaseModel):
+    status: str
+    checks: dict[str, str] = Field(default_factory=dict)
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ChatRequest(BaseModel):
+    """OpenAI chat-completions request; the last user message is the question."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str | None = None
+    messages: list[ChatMessage] = Field(..., min_length=1)
+    stream: bool = False
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, gt=0, le=1)
+    max_tokens: int | None = Field(None, ge=1, le=8192)
+    seed: int | None = Field(None, ge=0)
+    stop: str | list[str] | None = None

@@ -1,0 +1,68 @@
+"""What the API holds for its lifetime: settings, metrics, the job engine, the searcher and the model."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import anyio
+
+from ragqa.api.metrics import Metrics
+from ragqa.api.security import RateLimiter
+from ragqa.config import Settings
+from ragqa.generation.answerer import Answerer
+from ragqa.generation.backend import GenerationBackend
+from ragqa.generation.factory import create_backend
+from ragqa.ingest.jobs import JobEngine
+from ragqa.retrieval.searcher import Searcher
+from ragqa.retrieval.service import open_searcher
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    def __init__(self, settings: Settings, *, backend: GenerationBackend | None = None) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.limiter = RateLimiter(settings.api_rate_limit)
+        self.model_slots = anyio.CapacityLimiter(settings.api_model_concurrency)
+        self.jobs = JobEngine(settings, on_commit=self.refresh)
+        self._searcher: Searcher | None = None
+        self._backend = backend
+        self._owns_backend = backend is None  # a backend handed in belongs to the caller
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self.jobs.start()
+
+    def close(self) -> None:
+        self.jobs.stop()
+        if self._backend is not None and self._owns_backend:
+            self._backend.close()
+
+    def searcher(self) -> Searcher:
+        """The collection's searcher, opened on first use and moved to each newly committed generation."""
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = open_searcher(self.settings)
+            else:
+                self._searcher.reader.refresh()
+            return self._searcher
+
+    def refresh(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.reader.refresh()
+
+    def backend(self) -> GenerationBackend:
+        with self._lock:
+            if self._backend is None:
+                self._backend = create_backend(self.settings)
+            return self._backend
+
+    def answerer(self) -> Answerer:
+        return Answerer(self.settings, self.searcher(), self.backend)
+
+    @property
+    def backend_loaded(self) -> bool:
+        return self._backend is not None

@@ -1,0 +1,278 @@
+"""Persisted ingestion jobs, processed one at a time by a worker thread; shared by the API and the CLI.
+
+A job lists source files. Because ingestion skips unchanged files and replaces changed ones, re-running a job
+is safe: a job found ``running`` at start-up (the process died) is queued again and finishes without
+duplicates or lost files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ragqa.config import Settings
+from ragqa.errors import RagqaError
+
+log = logging.getLogger(__name__)
+
+JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs(
+    id TEXT PRIMARY KEY, collection TEXT NOT NULL, state TEXT NOT NULL, files TEXT NOT NULL,
+    files_total INTEGER NOT NULL, files_done INTEGER NOT NULL DEFAULT 0, chunks_written INTEGER NOT NULL DEFAULT 0,
+    errors TEXT NOT NULL DEFAULT '[]', message TEXT NOT NULL DEFAULT '', cancel INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL, started_at REAL, finished_at REAL, attempts INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+"""
+
+
+@dataclass(slots=True)
+class Job:
+    id: str
+    collection: str
+    state: JobState
+    files: list[str]
+    files_total: int
+    files_done: int = 0
+    chunks_written: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    message: str = ""
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    attempts: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "collection": self.collection,
+            "state": self.state,
+            "files_total": self.files_total,
+            "files_done": self.files_done,
+            "chunks_written": self.chunks_written,
+            "errors": self.errors,
+            "message": self.message,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "attempts": self.attempts,
+        }
+
+
+class JobStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def _row(self, row: tuple[Any, ...]) -> Job:
+        (
+            id_,
+            collection,
+            state,
+            files,
+            total,
+            done,
+            chunks,
+            errors,
+            message,
+            _cancel,
+            created,
+            started,
+            finished,
+            attempts,
+        ) = row
+        return Job(
+            id_,
+            collection,
+            state,
+            json.loads(files),
+            total,
+            done,
+            chunks,
+            json.loads(errors),
+            message,
+            created,
+            started,
+            finished,
+            attempts,
+        )
+
+    def create(self, collection: str, files: Sequence[str]) -> Job:
+        job = Job(
+            uuid.uuid4().hex[:16], collection, "queued", list(files), len(files), created_at=time.time()
+        )
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO jobs(id, collection, state, files, files_total, created_at) VALUES(?,?,?,?,?,?)",
+                (job.id, collection, job.state, json.dumps(job.files), job.files_total, job.created_at),
+            )
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        row = self._db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return self._row(row) if row else None
+
+    def list(self, *, limit: int = 50, offset: int = 0, state: str | None = None) -> list[Job]:
+        where, args = ("WHERE state=?", [state]) if state else ("", [])
+        rows = self._db.execute(
+            f"SELECT * FROM jobs {where} ORDER BY created_at DESC LIMIT ? OFFSET ?", [*args, limit, offset]
+        )
+        return [self._row(r) for r in rows]
+
+    def update(self, job_id: str, **values: Any) -> None:
+        if "errors" in values:
+            values["errors"] = json.dumps(values["errors"], ensure_ascii=False)
+        cols = ", ".join(f"{k}=?" for k in values)
+        with self._lock:
+            self._db.execute(f"UPDATE jobs SET {cols} WHERE id=?", [*values.values(), job_id])
+
+    def request_cancel(self, job_id: str) -> Job | None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET cancel=1 WHERE id=? AND state IN ('queued', 'running')", (job_id,)
+            )
+            self._db.execute(
+                "UPDATE jobs SET state='cancelled', finished_at=? WHERE id=? AND state='queued'",
+                (time.time(), job_id),
+            )
+        return self.get(job_id)
+
+    def cancel_requested(self, job_id: str) -> bool:
+        row = self._db.execute("SELECT cancel FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return bool(row and row[0])
+
+    def claim_next(self) -> Job | None:
+        """Atomically move the oldest queued job to ``running`` (safe with several server processes)."""
+        with self._lock:
+            row = self._db.execute(
+                "UPDATE jobs SET state='running', started_at=?, attempts=attempts+1, message='' WHERE id = "
+                "(SELECT id FROM jobs WHERE state='queued' ORDER BY created_at LIMIT 1) AND state='queued' "
+                "RETURNING *",
+                (time.time(),),
+            ).fetchone()
+        return self._row(row) if row else None
+
+    def requeue_interrupted(self) -> int:
+        with self._lock:
+            cursor = self._db.execute("UPDATE jobs SET state='queued' WHERE state='running'")
+        return cursor.rowcount
+
+
+class JobEngine:
+    """Runs queued jobs in a background thread (``start``) or inline (``run_pending``)."""
+
+    def __init__(self, settings: Settings, *, on_commit: Callable[[], None] | None = None) -> None:
+        self.settings = settings
+        self.store = JobStore(settings.data_dir / "jobs.sqlite")
+        self.on_commit = on_commit
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        resumed = self.store.requeue_interrupted()
+        if resumed:
+            log.warning("resuming %d ingestion job(s) interrupted by a previous shutdown or crash", resumed)
+
+    def submit(self, files: Sequence[Path]) -> Job:
+        job = self.store.create(self.settings.collection, [str(Path(f).resolve()) for f in files])
+        self._wake.set()
+        return job
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="ragqa-jobs", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the current file: the job is checkpointed (committed files stay) and resumes next start."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if not self.run_pending():
+                self._wake.wait(1.0)
+                self._wake.clear()
+
+    def run_pending(self) -> bool:
+        job = self.store.claim_next()
+        if job is None:
+            return False
+        self.run(job)
+        return True
+
+    def run(self, job: Job) -> Job:
+        from ragqa.ingest.pipeline import Ingestor
+
+        store = self.store
+        settings = self.settings.model_copy(update={"collection": job.collection})
+        errors: list[dict[str, str]] = []
+        chunks = 0
+        done = 0
+
+        def progress(path: Path, report: Any) -> None:
+            nonlocal done, chunks
+            done += 1
+            chunks = report.chunks_embedded
+            store.update(
+                job.id,
+                files_done=done,
+                chunks_written=chunks,
+                errors=[{"path": p, "reason": r} for p, r in report.failed],
+            )
+
+        def should_stop() -> bool:
+            return self._stop.is_set() or store.cancel_requested(job.id)
+
+        try:
+            with Ingestor(settings, progress=False) as ingestor:
+                report = ingestor.ingest_paths(
+                    [Path(f) for f in job.files],
+                    on_file=progress,
+                    should_stop=should_stop,
+                    allow_missing=True,
+                )
+            errors = [{"path": p, "reason": r} for p, r in report.failed]
+            if self._stop.is_set() and not store.cancel_requested(job.id):
+                store.update(job.id, state="queued", message="interrupted by shutdown; will resume")
+            elif store.cancel_requested(job.id):
+                store.update(
+                    job.id,
+                    state="cancelled",
+                    finished_at=time.time(),
+                    errors=errors,
+                    message=f"cancelled after {report.files_seen} file(s)",
+                )
+            else:
+                store.update(
+                    job.id,
+                    state="succeeded",
+                    finished_at=time.time(),
+                    files_done=job.files_total,
+                    chunks_written=report.chunks_embedded,
+                    errors=errors,
+                    message=f"{report.documents_added} added, {report.documents_updated} updated, "
+                    f"{report.documents_unchanged} unchanged, {len(errors)} failed",
+                )
+        except RagqaError as exc:
+            store.update(job.id, state="failed", finished_at=time.time(), message=str(exc), errors=errors)
+        except Exception as exc:  # a bug must not kill the worker thread
+            log.exception("job %s crashed", job.id)
+            store.update(job.id, state="failed", finished_at=time.time(), message=f"internal error: {exc}")
+        if self.on_commit is not None:
+            self.on_commit()
+        result = store.get(job.id)
+        assert result is not None
+        return result
