@@ -74,47 +74,23 @@ def test_bad_setting_is_reported(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "top_k" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_ask_json_and_stream(tmp_path: Path, docs_dir: Path) -> None:
+def test_ask_json_and_stream(tmp_path: Path, docs_dir: Path, small_model: Path) -> None:
     data = tmp_path / "data"
-    _ragqa("ingest", str(docs_dir), data_dir=data)
-    out = _ragqa(
-        "ask",
-        "What does RAGQA_DATA_DIR hold?",
-        "--json",
-        "--model",
-        "qwen2.5-coder-0.5b",
-        "--temperature",
-        "0",
-        "--max-tokens",
-        "80",
-        data_dir=data,
-    ).stdout
-    answer = json.loads(out)
+    _ragqa("ingest", str(docs_dir / "configuration.md"), str(docs_dir / "overview.md"), data_dir=data)
+    ask = ["ask", "What does RAGQA_DATA_DIR hold?", "--model", str(small_model), "--k", "2",
+           "--temperature", "0", "--max-tokens", "40"]
+    answer = json.loads(_ragqa(*ask, "--json", data_dir=data).stdout)
     assert set(answer) >= {"answer", "refused", "citations", "sources", "timings", "model", "sampling"}
-    assert (
-        answer["sources"]
-        and answer["sampling"]["temperature"] == 0
-        and answer["sampling"]["max_tokens"] == 80
-    )
-    assert answer["model"] == "qwen2.5-coder-0.5b" and answer["status"] == "ok"
-    streamed = _ragqa(
-        "ask",
-        "What does RAGQA_DATA_DIR hold?",
-        "--stream",
-        "--model",
-        "qwen2.5-coder-0.5b",
-        "--temperature",
-        "0",
-        "--max-tokens",
-        "80",
-        data_dir=data,
-    )
-    assert "Sources:" in streamed.stdout and "ms" in streamed.stderr
+    assert len(answer["sources"]) == 2 and answer["status"] == "ok" and answer["answer"]
+    assert answer["sampling"]["temperature"] == 0 and answer["sampling"]["max_tokens"] == 40
+    assert answer["model"] == small_model.stem
+    streamed = _ragqa(*ask, "--stream", data_dir=data)
+    assert "Sources:" in streamed.stdout and "generation=" in streamed.stderr
 
 
 def test_ask_rejects_bad_sampling_and_empty_questions(tmp_path: Path, docs_dir: Path) -> None:
     data = tmp_path / "data"
-    _ragqa("ingest", str(docs_dir), data_dir=data)
+    _ragqa("ingest", str(docs_dir / "configuration.md"), data_dir=data)
     bad = _ragqa("ask", "Why?", "--temperature", "5", data_dir=data, check=False)
     assert bad.returncode == 2 and "temperature" in bad.stderr and "Traceback" not in bad.stderr
     empty = _ragqa("ask", "   ", data_dir=data, check=False)

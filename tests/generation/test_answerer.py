@@ -17,7 +17,7 @@ from ragqa.generation.sampling import SamplingParams
 from ragqa.ingest.pipeline import Ingestor
 from ragqa.retrieval.service import open_searcher
 
-PARAMS = SamplingParams(temperature=0, seed=0, max_tokens=160)
+PARAMS = SamplingParams(temperature=0, seed=0, max_tokens=120)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def docs_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from ragqa.config import load_settings
 
     docs = Path(__file__).resolve().parents[2] / "docs"
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("answer-data"))
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("answer-data"), answer_k=3)
     with Ingestor(settings, progress=False) as ingestor:
         ingestor.ingest_paths([docs])
     return settings
