@@ -77,8 +77,18 @@ def test_bad_setting_is_reported(tmp_path: Path) -> None:
 def test_ask_json_and_stream(tmp_path: Path, docs_dir: Path, small_model: Path) -> None:
     data = tmp_path / "data"
     _ragqa("ingest", str(docs_dir / "configuration.md"), str(docs_dir / "overview.md"), data_dir=data)
-    ask = ["ask", "What does RAGQA_DATA_DIR hold?", "--model", str(small_model), "--k", "2",
-           "--temperature", "0", "--max-tokens", "40"]
+    ask = [
+        "ask",
+        "What does RAGQA_DATA_DIR hold?",
+        "--model",
+        str(small_model),
+        "--k",
+        "2",
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "40",
+    ]
     answer = json.loads(_ragqa(*ask, "--json", data_dir=data).stdout)
     assert set(answer) >= {"answer", "refused", "citations", "sources", "timings", "model", "sampling"}
     assert len(answer["sources"]) == 2 and answer["status"] == "ok" and answer["answer"]
