@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ragqa.errors import InputError
 from ragqa.generation.backend import Message
 from ragqa.types import Hit
 
@@ -64,7 +65,7 @@ def pack_prompt(
     fixed = count_tokens(SYSTEM_PROMPT) + count_tokens("Sources:\n\n" + question_part) + 2 * _SAFETY_TOKENS
     budget = context_window - max_new_tokens - fixed
     if budget <= 0:
-        raise ValueError(
+        raise InputError(
             f"the context window ({context_window} tokens) cannot hold the instruction, the question and "
             f"{max_new_tokens} answer tokens; lower max_tokens or raise the context size"
         )

@@ -142,7 +142,9 @@ def _reader(services: Services) -> CollectionReader:
 
 @router.get("/v1/documents", response_model=DocumentPage)
 async def list_documents(
-    services: ServicesDep, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+    services: ServicesDep,
+    offset: int = Query(0, ge=0, le=1_000_000_000),
+    limit: int = Query(50, ge=1, le=500),
 ) -> DocumentPage:
     reader = await anyio.to_thread.run_sync(_reader, services)
     rows = reader.docstore.documents(offset=offset, limit=limit)

@@ -11,7 +11,9 @@ router = APIRouter(tags=["jobs"])
 
 @router.get("/v1/jobs", response_model=JobPage)
 async def list_jobs(
-    services: ServicesDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
+    services: ServicesDep,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000_000),
 ) -> JobPage:
     return JobPage(jobs=[JobOut(**j.to_json()) for j in services.jobs.store.list(limit=limit, offset=offset)])
 

@@ -1,5 +1,6 @@
 import pytest
 
+from ragqa.errors import InputError
 from ragqa.generation.prompt import SYSTEM_PROMPT, is_chinese, pack_prompt, refusal_text
 from ragqa.types import Hit
 
@@ -33,7 +34,7 @@ def test_a_single_oversized_source_is_cut_to_fit() -> None:
 
 
 def test_window_too_small_is_an_error() -> None:
-    with pytest.raises(ValueError, match="context window"):
+    with pytest.raises(InputError, match="context window"):
         pack_prompt("What?", [_hit(0, 10)], count_tokens=_count, context_window=120, max_new_tokens=100)
 
 
