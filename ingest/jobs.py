@@ -152,6 +152,16 @@ class JobStore:
         row = self._db.execute("SELECT cancel FROM jobs WHERE id=?", (job_id,)).fetchone()
         return bool(row and row[0])
 
+    def claim(self, job_id: str) -> Job:
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET state='running', started_at=?, attempts=attempts+1 WHERE id=?",
+                (time.time(), job_id),
+            )
+        job = self.get(job_id)
+        assert job is not None
+        return job
+
     def claim_next(self) -> Job | None:
         """Atomically move the oldest queued job to ``running`` (safe with several server processes)."""
         with self._lock:
@@ -179,6 +189,8 @@ class JobEngine:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.last_report: Any = None
+        self.last_error: RagqaError | None = None
         resumed = self.store.requeue_interrupted()
         if resumed:
             log.warning("resuming %d ingestion job(s) interrupted by a previous shutdown or crash", resumed)
@@ -213,10 +225,17 @@ class JobEngine:
         self.run(job)
         return True
 
-    def run(self, job: Job) -> Job:
+    def run_now(self, files: Sequence[Path], *, progress: bool = False) -> tuple[Job, Any]:
+        """Record a job and run it in this thread (``ragqa ingest``); returns the job and its IngestReport."""
+        job = self.store.create(self.settings.collection, [str(Path(f).resolve()) for f in files])
+        claimed = self.store.claim(job.id)
+        return self.run(claimed, progress=progress), self.last_report
+
+    def run(self, job: Job, *, progress: bool = False) -> Job:
         from ragqa.ingest.pipeline import Ingestor
 
         store = self.store
+        self.last_report, self.last_error = None, None
         settings = self.settings.model_copy(update={"collection": job.collection})
         errors: list[dict[str, str]] = []
         chunks = 0
@@ -237,13 +256,14 @@ class JobEngine:
             return self._stop.is_set() or store.cancel_requested(job.id)
 
         try:
-            with Ingestor(settings, progress=False) as ingestor:
+            with Ingestor(settings, progress=progress) as ingestor:
                 report = ingestor.ingest_paths(
                     [Path(f) for f in job.files],
                     on_file=progress,
                     should_stop=should_stop,
                     allow_missing=True,
                 )
+            self.last_report = report
             errors = [{"path": p, "reason": r} for p, r in report.failed]
             if self._stop.is_set() and not store.cancel_requested(job.id):
                 store.update(job.id, state="queued", message="interrupted by shutdown; will resume")
@@ -267,6 +287,7 @@ class JobEngine:
                     f"{report.documents_unchanged} unchanged, {len(errors)} failed",
                 )
         except RagqaError as exc:
+            self.last_error = exc
             store.update(job.id, state="failed", finished_at=time.time(), message=str(exc), errors=errors)
         except Exception as exc:  # a bug must not kill the worker thread
             log.exception("job %s crashed", job.id)

@@ -66,11 +66,24 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Index files and folders. Unchanged files are skipped; changed ones replace their old chunks."""
-    from ragqa.ingest.pipeline import Ingestor
+    from ragqa.ingest.jobs import JobEngine
+    from ragqa.ingest.walker import discover_files
 
     settings = _settings(data_dir=data_dir, collection=collection)
-    with Ingestor(settings, progress=progress) as ingestor:
-        report = ingestor.ingest_paths(paths, include=include or (), exclude=exclude or ())
+    if include or exclude:  # filters apply here; the job records the files they selected
+        files = discover_files(paths, include=include or (), exclude=exclude or ())
+    else:
+        files = list(paths)
+    for path in files:
+        if not Path(path).exists():
+            raise InputError(f"no such file or folder: {path}")
+    engine = JobEngine(settings)
+    show = sys.stderr.isatty() if progress is None else progress
+    job, report = engine.run_now(files, progress=show)
+    if engine.last_error is not None:  # the job failed: busy collection, settings mismatch…
+        raise engine.last_error
+    if report is None:
+        raise RagqaError(job.message)
     if as_json:
         _print_json(report.to_json())
     else:

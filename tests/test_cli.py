@@ -32,6 +32,10 @@ def test_ingest_search_delete_roundtrip(tmp_path: Path, docs_dir: Path) -> None:
     data = tmp_path / "data"
     report = json.loads(_ragqa("ingest", str(docs_dir), "--json", data_dir=data).stdout)
     assert report["files_ingested"] == report["files_seen"] and report["failed"] == []
+    import sqlite3
+
+    with sqlite3.connect(data / "jobs.sqlite") as db:  # the same job engine as the API's
+        assert db.execute("SELECT state, files_total FROM jobs").fetchall() == [("succeeded", 1)]
     hits = json.loads(_ragqa("search", "Reciprocal Rank Fusion", "--json", "-k", "3", data_dir=data).stdout)[
         "hits"
     ]
