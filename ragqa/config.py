@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".ragqa"), description="Everything ragqa writes lives here.")
     collection: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     store: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str = Field(
+        "",
+        description="Path ending in .db = Milvus Lite (default: <data_dir>/milvus.db); http://host:19530 = server.",
+    )
+    milvus_token: SecretStr | None = None
+    milvus_db: str = Field("", description="Milvus database name (server only).")
 
     # embeddings
     embedder: str = Field(
@@ -169,7 +175,9 @@ class Settings(BaseSettings):
 
     def index_fingerprint(self) -> dict[str, Any]:
         """Settings that change what gets written to the indexes; a change means a rebuild."""
+        extra = {"store": self.store} if self.store != "faiss" else {}
         return {
+            **extra,
             "embedder": self.embedder,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,

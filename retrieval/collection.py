@@ -59,7 +59,8 @@ def _check_fingerprint(docstore: DocStore, settings: Settings, embedder: str, di
     if expected is None:
         return
     current = _fingerprint(settings, embedder, dim)
-    diff = {k: (expected.get(k), current.get(k)) for k in current if expected.get(k) != current.get(k)}
+    keys = sorted(current.keys() | expected.keys())
+    diff = {k: (expected.get(k), current.get(k)) for k in keys if expected.get(k) != current.get(k)}
     if diff:
         details = ", ".join(f"{k}: index has {a!r}, settings say {b!r}" for k, (a, b) in diff.items())
         raise IndexMismatchError(
@@ -301,6 +302,7 @@ class CollectionWriter:
             DocStore.set_meta(db, "fingerprint", fingerprint)
         self.generation = generation
         state.generation = generation
+        state.dense.after_commit()
         self._staged = _Staged()
         self._prune(keep_from=generation - 1)
         log.info(

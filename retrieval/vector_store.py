@@ -33,6 +33,9 @@ class VectorStore(ABC):
     @abstractmethod
     def __len__(self) -> int: ...
 
+    def after_commit(self) -> None:  # noqa: B027 - optional hook
+        """Called once the manifest recorded the generation; server-side stores apply deletes here."""
+
 
 StoreFactory = Callable[[Settings, int], VectorStore]
 StoreLoader = Callable[[Settings, Path], VectorStore]
@@ -45,7 +48,9 @@ def register_backend(name: str, create: StoreFactory, load: StoreLoader) -> None
 
 def _backend(name: str) -> tuple[StoreFactory, StoreLoader]:
     if name == "faiss" and name not in _BACKENDS:
-        import ragqa.retrieval.faiss_store  # noqa: F401 - registers itself
+        import ragqa.retrieval.faiss_store
+    if name == "milvus" and name not in _BACKENDS:
+        import ragqa.retrieval.milvus_store  # noqa: F401 - registers itself
     if name not in _BACKENDS:
         raise ConfigError(
             f"vector store {name!r} is not available; known: {', '.join(sorted(_BACKENDS)) or 'faiss'}"

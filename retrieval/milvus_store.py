@@ -1,0 +1,190 @@
+"""Milvus vector store (``pymilvus.MilvusClient``): Milvus Lite for a local ``.db`` file, or a server.
+
+Same interface as the FAISS store. The vectors live in Milvus, not in the generation folder, so writes are
+ordered around the manifest commit: inserts are upserted by ``save`` (before the SQLite transaction; a crash
+leaves rows whose ids the manifest never references, and those ids are reused and overwritten by the next
+run), deletes are applied by ``after_commit`` (after it; a crash leaves orphans that searches filter out).
+
+Milvus Lite keeps M / efConstruction only when nested as ``params={"params": {...}}`` — done here, and a test
+reads the built index back to prove it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ragqa.config import Settings
+from ragqa.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagqaError
+from ragqa.retrieval.vector_store import VectorStore, register_backend
+
+log = logging.getLogger(__name__)
+
+_PARAMS_FILE = "params.json"
+_BATCH = 1000
+
+
+class MilvusUnavailableError(RagqaError):
+    code = "vector_store_unavailable"
+    exit_code = 3
+
+
+def _collection_name(settings: Settings) -> str:
+    return "ragqa_" + "".join(ch if ch.isalnum() else "_" for ch in settings.collection)
+
+
+def _uri(settings: Settings) -> str:
+    return settings.milvus_uri or str((settings.data_dir / "milvus.db").resolve())
+
+
+def _client(settings: Settings) -> Any:
+    from pymilvus import MilvusClient
+    from pymilvus.exceptions import MilvusException
+
+    uri = _uri(settings)
+    if not uri.startswith(("http://", "https://", "tcp://")):
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+    kwargs: dict[str, Any] = {"uri": uri}
+    if settings.milvus_token:
+        kwargs["token"] = settings.milvus_token.get_secret_value()
+    if settings.milvus_db:
+        kwargs["db_name"] = settings.milvus_db
+    try:
+        return MilvusClient(**kwargs)
+    except (MilvusException, OSError, RuntimeError) as exc:
+        raise MilvusUnavailableError(f"Milvus at {uri} is unreachable: {exc}") from exc
+
+
+class MilvusStore(VectorStore):
+    def __init__(self, client: Any, name: str, dim: int, *, ef_search: int) -> None:
+        self.client, self.name, self.dim, self.ef_search = client, name, dim, ef_search
+        self._pending_add: dict[int, np.ndarray] = {}
+        self._pending_delete: set[int] = set()
+        self._count: int | None = None
+
+    @classmethod
+    def create(cls, settings: Settings, dim: int) -> MilvusStore:
+        from pymilvus import DataType, MilvusClient
+
+        client = _client(settings)
+        name = _collection_name(settings)
+        if client.has_collection(name):
+            existing = cls._dim_of(client, name)
+            if existing != dim:
+                raise IndexMismatchError(
+                    f"Milvus collection {name} holds {existing}-dimensional vectors; "
+                    f"the embedder makes {dim}-dimensional ones"
+                )
+            return cls(client, name, dim, ef_search=settings.hnsw_ef_search)
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("vid", DataType.INT64, is_primary=True)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+        index = client.prepare_index_params()
+        index.add_index(
+            field_name="vector",
+            index_type="HNSW",
+            metric_type="IP",
+            params={"params": {"M": settings.hnsw_m, "efConstruction": settings.hnsw_ef_construction}},
+        )
+        client.create_collection(name, schema=schema, index_params=index)
+        log.info(
+            "created Milvus collection %s (dim %d, HNSW M=%d efC=%d) at %s",
+            name,
+            dim,
+            settings.hnsw_m,
+            settings.hnsw_ef_construction,
+            _uri(settings),
+        )
+        return cls(client, name, dim, ef_search=settings.hnsw_ef_search)
+
+    @staticmethod
+    def _dim_of(client: Any, name: str) -> int:
+        for field in client.describe_collection(name)["fields"]:
+            if field["name"] == "vector":
+                return int(field["params"]["dim"])
+        raise IndexCorruptError(f"Milvus collection {name} has no vector field")
+
+    @classmethod
+    def load(cls, settings: Settings, directory: Path) -> MilvusStore:
+        try:
+            params = json.loads((directory / _PARAMS_FILE).read_text())
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"dense index description at {directory} is unreadable: {exc}") from exc
+        client = _client(settings)
+        name = params["collection"]
+        if not client.has_collection(name):
+            raise IndexMissingError(
+                f"Milvus collection {name} is missing at {_uri(settings)}; re-ingest to rebuild"
+            )
+        return cls(client, name, int(params["dim"]), ef_search=settings.hnsw_ef_search)
+
+    def index_params(self) -> dict[str, Any]:
+        return dict(self.client.describe_index(self.name, "vector"))
+
+    # writes ---------------------------------------------------------------
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
+            raise IndexMismatchError(f"vectors have dimension {vectors.shape[-1]}, the index has {self.dim}")
+        for vid, vector in zip(np.asarray(ids, dtype=np.int64).tolist(), vectors, strict=True):
+            self._pending_add[vid] = vector
+            self._pending_delete.discard(vid)
+
+    def delete(self, ids: Sequence[int]) -> None:
+        for vid in ids:
+            if self._pending_add.pop(int(vid), None) is None:
+                self._pending_delete.add(int(vid))
+
+    def save(self, directory: Path) -> None:
+        rows = [{"vid": vid, "vector": vec.tolist()} for vid, vec in self._pending_add.items()]
+        for start in range(0, len(rows), _BATCH):
+            self.client.upsert(self.name, rows[start : start + _BATCH])
+        if rows:
+            self.client.flush(self.name)
+        self._pending_add.clear()
+        self._count = None
+        directory.mkdir(parents=True, exist_ok=True)
+        params = {"backend": "milvus", "collection": self.name, "dim": self.dim}
+        (directory / _PARAMS_FILE).write_text(json.dumps(params))
+
+    def after_commit(self) -> None:
+        if self._pending_delete:
+            ids = sorted(self._pending_delete)
+            for start in range(0, len(ids), _BATCH):
+                self.client.delete(self.name, ids=ids[start : start + _BATCH])
+            self._pending_delete.clear()
+            self._count = None
+
+    # reads ----------------------------------------------------------------
+    def __len__(self) -> int:
+        if self._count is None:
+            rows = self.client.query(self.name, filter="", output_fields=["count(*)"])
+            self._count = int(rows[0]["count(*)"]) if rows else 0
+        return self._count + len(self._pending_add)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        scores = np.zeros((len(queries), k), np.float32)
+        ids = np.full((len(queries), k), -1, np.int64)
+        if k <= 0:
+            return scores, ids
+        results = self.client.search(
+            self.name,
+            data=queries.tolist(),
+            limit=k,
+            anns_field="vector",
+            search_params={"metric_type": "IP", "params": {"ef": max(self.ef_search, k)}},
+        )
+        for row, hits in enumerate(results):
+            for col, hit in enumerate(hits[:k]):
+                ids[row, col] = int(hit["vid"])
+                scores[row, col] = float(hit["distance"])
+        return scores, ids
+
+
+register_backend("milvus", MilvusStore.create, MilvusStore.load)

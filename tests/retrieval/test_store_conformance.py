@@ -1,0 +1,130 @@
+"""One conformance suite for every vector store backend: FAISS (embedded) and Milvus Lite."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ragqa.config import Settings
+from ragqa.errors import IndexMismatchError
+from ragqa.ingest.pipeline import Ingestor
+from ragqa.retrieval.collection import CollectionReader
+from ragqa.retrieval.embedders import Embedder
+from ragqa.retrieval.searcher import Searcher
+from ragqa.retrieval.vector_store import create_vector_store, load_vector_store
+
+STORES = ["faiss", "milvus"]
+
+
+def _vectors(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.fixture(params=STORES)
+def store_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    return settings.model_copy(update={"store": request.param})
+
+
+def test_search_matches_brute_force_and_survives_reload(store_settings: Settings, tmp_path: Path) -> None:
+    x = _vectors(2000)
+    store = create_vector_store(store_settings, 32)
+    store.add(np.arange(10, 2010), x)
+    store.save(tmp_path / "dense")
+    store.after_commit()
+    q = _vectors(40, seed=1)
+    _, got = store.search(q, 10)
+    exact = np.argsort(-(q @ x.T), axis=1)[:, :10] + 10
+    recall = np.mean([len(set(g) & set(e)) / 10 for g, e in zip(got, exact, strict=True)])
+    assert recall >= 0.95
+    reloaded = load_vector_store(store_settings, tmp_path / "dense")
+    assert len(reloaded) == 2000
+    assert (reloaded.search(q, 10)[1] == got).mean() > 0.95
+
+
+def test_deletes_take_effect_after_commit(store_settings: Settings, tmp_path: Path) -> None:
+    x = _vectors(300)
+    store = create_vector_store(store_settings, 32)
+    store.add(np.arange(300), x)
+    store.save(tmp_path / "dense")
+    store.after_commit()
+    store.delete(list(range(50)))
+    store.save(tmp_path / "dense")
+    store.after_commit()
+    assert len(store) == 250
+    _, got = store.search(x[:50], 5)
+    assert not set(got.ravel().tolist()) & set(range(50))
+
+
+def test_dimension_mismatch_is_refused(store_settings: Settings) -> None:
+    store = create_vector_store(store_settings, 32)
+    with pytest.raises(IndexMismatchError, match="16"):
+        store.add(np.arange(2), _vectors(2, dim=16))
+    if store_settings.store == "milvus":  # an existing server-side collection of another dimension
+        with pytest.raises(IndexMismatchError, match="32-dimensional"):
+            create_vector_store(store_settings, 16)
+
+
+def test_milvus_lite_keeps_the_hnsw_parameters(settings: Settings) -> None:
+    from ragqa.retrieval.milvus_store import MilvusStore
+
+    store = create_vector_store(settings.model_copy(update={"store": "milvus", "hnsw_m": 24}), 8)
+    assert isinstance(store, MilvusStore)
+    built = store.index_params()
+    assert built["index_type"] == "HNSW" and built["metric_type"] == "IP"
+    assert built["params"] == {"M": 24, "efConstruction": 200}
+
+
+def test_collection_lifecycle(
+    store_settings: Settings, embedder: Embedder, docs_dir: Path, tmp_path: Path
+) -> None:
+    """Ingest, re-ingest (no-op), delete a document, restart, and read while a writer commits."""
+    with Ingestor(store_settings, embedder=embedder, progress=False) as ingestor:
+        first = ingestor.ingest_paths([docs_dir])
+    with Ingestor(store_settings, embedder=embedder, progress=False) as ingestor:
+        again = ingestor.ingest_paths([docs_dir])
+    assert first.chunks_embedded > 0 and again.chunks_embedded == 0 and again.generation == first.generation
+
+    reader = CollectionReader(store_settings)
+    searcher = Searcher(store_settings, reader, embedder)
+    stats = reader.stats()
+    assert stats["chunks"] == stats["dense_vectors"] == stats["bm25_chunks"]
+    hit = searcher.search("what happens when ingestion is killed", mode="dense", k=1).hits[0]
+
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Quokkas are small marsupials. " * 5)
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def read_loop() -> None:
+        while not stop.is_set():
+            try:
+                searcher.search("marsupial", k=3)
+                reader.refresh()
+            except Exception as exc:
+                errors.append(exc)
+
+    thread = threading.Thread(target=read_loop)
+    thread.start()
+    with Ingestor(store_settings, embedder=embedder, progress=False) as ingestor:
+        ingestor.ingest_paths([extra])
+        ingestor.delete([hit.doc_id])
+    stop.set()
+    thread.join()
+    assert not errors
+
+    restarted = CollectionReader(store_settings)  # persistence across restart
+    after = restarted.stats()
+    assert after["chunks"] == after["dense_vectors"] == after["bm25_chunks"]
+    dense = (
+        Searcher(store_settings, restarted, embedder)
+        .search("what happens when ingestion is killed", mode="dense", k=20)
+        .hits
+    )
+    assert hit.doc_id not in {h.doc_id for h in dense}
+    assert Searcher(store_settings, restarted, embedder).search("quokka marsupial", k=1).hits[
+        0
+    ].source == str(extra.resolve())
