@@ -1,0 +1,80 @@
+"""docker-compose.yml, Dockerfile and .env.example agree with ragqa's settings (no Docker engine here)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ragqa.config import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def _env_file() -> dict[str, str]:
+    out = {}
+    for line in (REPO / ".env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            out[key.strip()] = value.strip()
+    return out
+
+
+def test_services_images_healthchecks_and_volumes(compose: dict) -> None:
+    services = compose["services"]
+    assert set(services) == {"etcd", "minio", "milvus", "vllm", "api"}
+    for name, service in services.items():
+        assert "healthcheck" in service, name
+        image = service.get("image")
+        if image:
+            assert re.search(r":v?\d", image) and not image.endswith(":latest"), (
+                f"{name} image must be pinned"
+            )
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source in compose["volumes"], f"{name} uses undeclared volume {source}"
+    assert services["api"]["build"] == "."
+    assert services["vllm"]["deploy"]["resources"]["reservations"]["devices"][0]["driver"] == "nvidia"
+
+
+def test_api_environment_points_at_the_other_services(compose: dict) -> None:
+    services = compose["services"]
+    env = services["api"]["environment"]
+    assert env["RAGQA_STORE"] == "milvus"
+    assert env["RAGQA_MILVUS_URI"] == "http://milvus:19530" and "19530:19530" in services["milvus"]["ports"]
+    vllm_port = next(a.split("=")[1] for a in services["vllm"]["command"] if a.startswith("--port="))
+    assert env["RAGQA_LLM_BASE_URL"] == f"http://vllm:{vllm_port}/v1"
+    assert any(a.startswith("--max-model-len=") for a in services["vllm"]["command"])
+    assert any(a.startswith("--gpu-memory-utilization=") for a in services["vllm"]["command"])
+    container_port = services["api"]["ports"][0].rsplit(":", 1)[1]
+    assert str(env["RAGQA_API_PORT"]) == container_port
+    assert set(services["api"]["depends_on"]) == {"milvus", "vllm"}
+
+
+def test_every_ragqa_variable_is_a_valid_setting(compose: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    variables = {**_env_file(), **{k: str(v) for k, v in compose["services"]["api"]["environment"].items()}}
+    ragqa_vars = {k: v for k, v in variables.items() if k.startswith("RAGQA_")}
+    assert ragqa_vars
+    for key, value in ragqa_vars.items():
+        assert key.removeprefix("RAGQA_").lower() in Settings.model_fields, key
+        monkeypatch.setenv(key, value)
+    settings = load_settings()  # all of them parse together
+    assert settings.store == "milvus" and settings.llm_backend == "openai" and settings.api_key_hashes
+    assert json.loads(_env_file()["RAGQA_API_KEY_HASHES"])[0].startswith("sha256:")
+
+
+def test_dockerfile_builds_from_the_project_only() -> None:
+    text = (REPO / "Dockerfile").read_text()
+    copied = [line.split()[1:-1] for line in text.splitlines() if line.startswith("COPY ")]
+    for sources in copied:
+        for source in sources:
+            assert (REPO / source).exists(), source
+    assert "torch==2.13.0" in text and 'CMD ["ragqa", "serve"]' in text and "HEALTHCHECK" in text
