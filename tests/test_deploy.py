@@ -35,7 +35,7 @@ def test_services_images_healthchecks_and_volumes(compose: dict) -> None:
         assert "healthcheck" in service, name
         image = service.get("image")
         if image:
-            assert re.search(r":v?\d", image) and not image.endswith(":latest"), (
+            assert re.search(r":(v?\d|RELEASE\.)", image) and not image.endswith(":latest"), (
                 f"{name} image must be pinned"
             )
         for volume in service.get("volumes", []):
