@@ -22,6 +22,7 @@ from ragqa.errors import (
     InputError,
     ModelFileError,
     RagqaError,
+    VectorStoreUnavailableError,
 )
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ _STATUS: list[tuple[type[RagqaError], int]] = [
     (DocumentError, 422),
     (ConfigError, 500),
     (IndexMissingError, 503),
+    (VectorStoreUnavailableError, 503),
     (IndexCorruptError, 503),
     (IndexMismatchError, 409),
     (CollectionBusyError, 409),

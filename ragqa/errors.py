@@ -72,3 +72,10 @@ class ModelFileError(RagqaError):
 
     code = "model_file"
     exit_code = 3
+
+
+class VectorStoreUnavailableError(RagqaError):
+    """A server-side vector store (Milvus) cannot be reached."""
+
+    code = "vector_store_unavailable"
+    exit_code = 3

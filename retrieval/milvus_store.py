@@ -20,18 +20,13 @@ from typing import Any
 import numpy as np
 
 from ragqa.config import Settings
-from ragqa.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagqaError
+from ragqa.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, VectorStoreUnavailableError
 from ragqa.retrieval.vector_store import VectorStore, register_backend
 
 log = logging.getLogger(__name__)
 
 _PARAMS_FILE = "params.json"
 _BATCH = 1000
-
-
-class MilvusUnavailableError(RagqaError):
-    code = "vector_store_unavailable"
-    exit_code = 3
 
 
 def _collection_name(settings: Settings) -> str:
@@ -57,7 +52,7 @@ def _client(settings: Settings) -> Any:
     try:
         return MilvusClient(**kwargs)
     except (MilvusException, OSError, RuntimeError) as exc:
-        raise MilvusUnavailableError(f"Milvus at {uri} is unreachable: {exc}") from exc
+        raise VectorStoreUnavailableError(f"Milvus at {uri} is unreachable: {exc}") from exc
 
 
 class MilvusStore(VectorStore):

@@ -128,3 +128,12 @@ def test_collection_lifecycle(
     assert Searcher(store_settings, restarted, embedder).search("quokka marsupial", k=1).hits[
         0
     ].source == str(extra.resolve())
+
+
+def test_unreachable_milvus_server_is_a_clear_error(settings: Settings) -> None:
+    from ragqa.errors import VectorStoreUnavailableError
+    from ragqa.generation.llamacpp_backend import free_port
+
+    down = settings.model_copy(update={"store": "milvus", "milvus_uri": f"http://127.0.0.1:{free_port()}"})
+    with pytest.raises(VectorStoreUnavailableError, match="unreachable"):
+        create_vector_store(down, 8)
