@@ -64,6 +64,17 @@ def token_f1(prediction: str, golds: list[str]) -> float:
     return best
 
 
+def gold_recall(prediction: str, golds: list[str]) -> float:
+    """Share of the gold answer's tokens found in the answer (best gold): fair to long, correct answers."""
+    pred = Counter(answer_tokens(prediction))
+    best = 0.0
+    for gold in golds:
+        ref = Counter(answer_tokens(gold))
+        if ref:
+            best = max(best, sum((pred & ref).values()) / sum(ref.values()))
+    return best
+
+
 @dataclass(slots=True)
 class QAReport:
     dataset: str
@@ -87,7 +98,7 @@ class QAReport:
         m = self.metrics
         return (
             f"{self.dataset}: {int(m['questions'])} questions, model {self.config.get('model')}\n"
-            f"exact_match {m['exact_match']:.4f}  token_f1 {m['token_f1']:.4f}  "
+            f"exact_match {m['exact_match']:.4f}  token_f1 {m['token_f1']:.4f}  gold_recall {m['gold_recall']:.4f}  "
             f"citations_resolve {m['citations_resolve']:.4f}  refusal_rate {m['refusal_rate']:.4f}\n"
             f"answer p50 {m['p50_ms']:.0f} ms  p99 {m['p99_ms']:.0f} ms  unavailable {int(m['unavailable'])}"
         )
@@ -138,6 +149,7 @@ def run_qa_eval(
                 "status": answer.status,
                 "exact_match": 0.0 if answer.refused else exact_match(answer.answer, golds),
                 "token_f1": 0.0 if answer.refused else token_f1(answer.answer, golds),
+                "gold_recall": 0.0 if answer.refused else gold_recall(answer.answer, golds),
                 "cited": answer.cited,
                 "invalid_citations": answer.invalid_citations,
                 "uncited_sentences": len(answer.uncited_sentences),
@@ -153,6 +165,7 @@ def run_qa_eval(
         "questions": float(len(rows)),
         "exact_match": sum(r["exact_match"] for r in rows) / n,
         "token_f1": sum(r["token_f1"] for r in rows) / n,
+        "gold_recall": sum(r["gold_recall"] for r in rows) / n,
         "citations_resolve": sum(r["invalid_citations"] == 0 for r in answered) / (len(answered) or 1),
         "answers_with_citations": sum(bool(r["cited"]) for r in answered if not r["refused"])
         / (sum(not r["refused"] for r in answered) or 1),
