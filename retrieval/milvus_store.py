@@ -44,6 +44,9 @@ def _client(settings: Settings) -> Any:
     uri = _uri(settings)
     if not uri.startswith(("http://", "https://", "tcp://")):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        # Milvus Lite's in-process gRPC server logs an ERROR with a traceback for each call it does not
+        # implement (AllocTimestamp during upserts); pymilvus falls back, so these are noise, not failures.
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     kwargs: dict[str, Any] = {"uri": uri}
     if settings.milvus_token:
         kwargs["token"] = settings.milvus_token.get_secret_value()
