@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -48,15 +49,21 @@ class OpenAIBackend(GenerationBackend):
         self._tokenize_style: str | None = None
 
     # discovery ------------------------------------------------------------------
-    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    @contextmanager
+    def _transport_errors(self) -> Iterator[None]:
+        """Network failures become the errors the answerer and the API know how to report."""
         try:
-            response = self._client.request(method, url, **kwargs)
+            yield
         except httpx.TimeoutException as exc:
             raise GenerationTimeoutError(f"generation backend at {self.base_url} timed out") from exc
         except httpx.TransportError as exc:
             raise GenerationUnavailableError(
                 f"generation backend at {self.base_url} is unreachable: {exc}"
             ) from exc
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        with self._transport_errors():
+            response = self._client.request(method, url, **kwargs)
         self._raise_for_status(response)
         return response
 
@@ -155,32 +162,28 @@ class OpenAIBackend(GenerationBackend):
 
     def stream(self, messages: list[Message], params: SamplingParams) -> Iterator[StreamChunk]:
         body = self._body(messages, params, True)
-        try:
-            with self._client.stream("POST", f"{self.base_url}/chat/completions", json=body) as response:
-                self._raise_for_status(response)
-                finish: str | None = None
-                usage: Usage | None = None
-                for line in response.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    event = json.loads(data)
-                    if event.get("usage"):
-                        usage = _usage(event["usage"])
-                    for choice in event.get("choices") or []:
-                        delta = (choice.get("delta") or {}).get("content")
-                        if delta:
-                            yield StreamChunk(delta=delta)
-                        finish = choice.get("finish_reason") or finish
-                yield StreamChunk(finish_reason=finish or "stop", usage=usage)
-        except httpx.TimeoutException as exc:
-            raise GenerationTimeoutError(f"generation backend at {self.base_url} timed out") from exc
-        except httpx.TransportError as exc:
-            raise GenerationUnavailableError(
-                f"generation backend at {self.base_url} is unreachable: {exc}"
-            ) from exc
+        with (
+            self._transport_errors(),
+            self._client.stream("POST", f"{self.base_url}/chat/completions", json=body) as response,
+        ):
+            self._raise_for_status(response)
+            finish: str | None = None
+            usage: Usage | None = None
+            for line in response.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                event = json.loads(data)
+                if event.get("usage"):
+                    usage = _usage(event["usage"])
+                for choice in event.get("choices") or []:
+                    delta = (choice.get("delta") or {}).get("content")
+                    if delta:
+                        yield StreamChunk(delta=delta)
+                    finish = choice.get("finish_reason") or finish
+            yield StreamChunk(finish_reason=finish or "stop", usage=usage)
 
     def close(self) -> None:
         self._client.close()
