@@ -6,7 +6,10 @@ from fastapi import FastAPI
 
 from ragqa.api.app import create_app
 from ragqa.config import load_settings
+from ragqa.logs import configure_logging
 
 
 def build() -> FastAPI:
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -241,7 +241,7 @@ class JobEngine:
         chunks = 0
         done = 0
 
-        def progress(path: Path, report: Any) -> None:
+        def on_file(path: Path, report: Any) -> None:
             nonlocal done, chunks
             done += 1
             chunks = report.chunks_embedded
@@ -259,7 +259,7 @@ class JobEngine:
             with Ingestor(settings, progress=progress) as ingestor:
                 report = ingestor.ingest_paths(
                     [Path(f) for f in job.files],
-                    on_file=progress,
+                    on_file=on_file,
                     should_stop=should_stop,
                     allow_missing=True,
                 )

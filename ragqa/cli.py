@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,14 +33,10 @@ ModeOpt = Annotated[str | None, typer.Option("--mode", "-m", help="hybrid | dens
 
 
 def _settings(**overrides: Any) -> Settings:
+    from ragqa.logs import configure_logging
+
     settings = load_settings(**overrides)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("sentence_transformers", "jieba", "bm25s", "httpx", "faiss"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     return settings
 
 
