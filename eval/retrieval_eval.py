@@ -146,8 +146,8 @@ def run_retrieval_eval(
     out: Path | None = None,
     progress: bool = False,
 ) -> RetrievalReport:
-    if mode != "all" and mode not in MODES:
-        raise InputError(f"unknown mode {mode!r}; use bm25, dense, hybrid or all")
+    if mode != "all" and mode not in (*MODES, "native"):
+        raise InputError(f"unknown mode {mode!r}; use bm25, dense, hybrid, native (Milvus) or all")
     eval_settings, dataset, ingest = _prepare_collection(settings, beir, squad, split, progress)
     if limit:
         keep = list(dataset.queries)[:limit]

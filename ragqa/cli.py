@@ -29,7 +29,10 @@ CollectionOpt = Annotated[
     str | None, typer.Option("--collection", "-c", help="Collection name [env RAGQA_COLLECTION].")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-ModeOpt = Annotated[str | None, typer.Option("--mode", "-m", help="hybrid | dense | bm25 [default: hybrid].")]
+ModeOpt = Annotated[
+    str | None,
+    typer.Option("--mode", "-m", help="hybrid | dense | bm25 | native (Milvus-side fusion) [hybrid]."),
+]
 
 
 def _settings(**overrides: Any) -> Settings:

@@ -208,6 +208,7 @@ class CollectionWriter:
         gone = [vid for cid, vid in old.items() if cid not in new_ids]
         add_vids: list[int] = []
         add_vecs: list[np.ndarray] = []
+        add_texts: list[str] = []
         for chunk in chunks:
             if chunk.chunk_id in old:
                 self._staged.moved.append((chunk.ordinal, chunk.start, chunk.end, old[chunk.chunk_id]))
@@ -220,6 +221,7 @@ class CollectionWriter:
             self._tokens[vid] = tokens
             add_vids.append(vid)
             add_vecs.append(vectors[chunk.chunk_id])
+            add_texts.append(chunk.indexed_text)
         assert state.dense is not None
         if gone:
             state.dense.delete(gone)
@@ -227,7 +229,7 @@ class CollectionWriter:
                 self._tokens.pop(vid, None)  # type: ignore[union-attr]
             self._staged.removed_vids.extend(gone)
         if add_vids:
-            state.dense.add(np.asarray(add_vids, dtype=np.int64), np.stack(add_vecs))
+            state.dense.add(np.asarray(add_vids, dtype=np.int64), np.stack(add_vecs), add_texts)
         self._staged.documents[doc.doc_id] = DocumentRow(
             doc.doc_id,
             doc.source,

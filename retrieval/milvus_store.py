@@ -59,16 +59,18 @@ def _client(settings: Settings) -> Any:
 
 
 class MilvusStore(VectorStore):
-    def __init__(self, client: Any, name: str, dim: int, *, ef_search: int) -> None:
+    """Vectors plus the chunk text: Milvus's BM25 function indexes the text, so ``native_hybrid`` can fuse
+    dense and BM25 inside Milvus (``hybrid_search`` with ``RRFRanker(60)``)."""
+
+    def __init__(self, client: Any, name: str, dim: int, *, ef_search: int, settings: Settings | None = None):
         self.client, self.name, self.dim, self.ef_search = client, name, dim, ef_search
-        self._pending_add: dict[int, np.ndarray] = {}
+        self._settings = settings  # set while the collection is not created yet
+        self._pending_add: dict[int, tuple[np.ndarray, str]] = {}
         self._pending_delete: set[int] = set()
         self._count: int | None = None
 
     @classmethod
     def create(cls, settings: Settings, dim: int) -> MilvusStore:
-        from pymilvus import DataType, MilvusClient
-
         client = _client(settings)
         name = _collection_name(settings)
         if client.has_collection(name):
@@ -79,26 +81,55 @@ class MilvusStore(VectorStore):
                     f"the embedder makes {dim}-dimensional ones"
                 )
             return cls(client, name, dim, ef_search=settings.hnsw_ef_search)
+        # created at the first save, when the text shows which BM25 analyzer fits (jieba for Chinese)
+        return cls(client, name, dim, ef_search=settings.hnsw_ef_search, settings=settings)
+
+    def _create_collection(self, sample: Sequence[str]) -> None:
+        from pymilvus import DataType, Function, FunctionType, MilvusClient
+
+        from ragqa.retrieval.embedders import MULTILINGUAL, choose_embedder
+
+        settings = self._settings
+        assert settings is not None
+        tokenizer = "jieba" if choose_embedder(sample) == MULTILINGUAL else "standard"
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("vid", DataType.INT64, is_primary=True)
-        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-        index = client.prepare_index_params()
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
+        schema.add_field(
+            "text",
+            DataType.VARCHAR,
+            max_length=65535,
+            enable_analyzer=True,
+            analyzer_params={"tokenizer": tokenizer, "filter": ["lowercase"]},
+        )
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(
+            Function(
+                name="bm25",
+                function_type=FunctionType.BM25,
+                input_field_names=["text"],
+                output_field_names=["sparse"],
+            )
+        )
+        index = self.client.prepare_index_params()
         index.add_index(
             field_name="vector",
             index_type="HNSW",
             metric_type="IP",
             params={"params": {"M": settings.hnsw_m, "efConstruction": settings.hnsw_ef_construction}},
         )
-        client.create_collection(name, schema=schema, index_params=index)
+        index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        self.client.create_collection(self.name, schema=schema, index_params=index)
+        self._settings = None
         log.info(
-            "created Milvus collection %s (dim %d, HNSW M=%d efC=%d) at %s",
-            name,
-            dim,
+            "created Milvus collection %s (dim %d, HNSW M=%d efC=%d, BM25 %s tokenizer) at %s",
+            self.name,
+            self.dim,
             settings.hnsw_m,
             settings.hnsw_ef_construction,
+            tokenizer,
             _uri(settings),
         )
-        return cls(client, name, dim, ef_search=settings.hnsw_ef_search)
 
     @staticmethod
     def _dim_of(client: Any, name: str) -> int:
@@ -121,16 +152,21 @@ class MilvusStore(VectorStore):
             )
         return cls(client, name, int(params["dim"]), ef_search=settings.hnsw_ef_search)
 
+    @property
+    def exists(self) -> bool:
+        return self._settings is None
+
     def index_params(self) -> dict[str, Any]:
         return dict(self.client.describe_index(self.name, "vector"))
 
     # writes ---------------------------------------------------------------
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def add(self, ids: np.ndarray, vectors: np.ndarray, texts: Sequence[str] | None = None) -> None:
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise IndexMismatchError(f"vectors have dimension {vectors.shape[-1]}, the index has {self.dim}")
-        for vid, vector in zip(np.asarray(ids, dtype=np.int64).tolist(), vectors, strict=True):
-            self._pending_add[vid] = vector
+        texts = list(texts) if texts is not None else [""] * len(vectors)
+        for vid, vector, text in zip(np.asarray(ids, dtype=np.int64).tolist(), vectors, texts, strict=True):
+            self._pending_add[vid] = (vector, text[:60000])
             self._pending_delete.discard(vid)
 
     def delete(self, ids: Sequence[int]) -> None:
@@ -139,7 +175,12 @@ class MilvusStore(VectorStore):
                 self._pending_delete.add(int(vid))
 
     def save(self, directory: Path) -> None:
-        rows = [{"vid": vid, "vector": vec.tolist()} for vid, vec in self._pending_add.items()]
+        if not self.exists:
+            self._create_collection([text for _, text in self._pending_add.values()][:200])
+        rows = [
+            {"vid": vid, "vector": vec.tolist(), "text": text}
+            for vid, (vec, text) in self._pending_add.items()
+        ]
         for start in range(0, len(rows), _BATCH):
             self.client.upsert(self.name, rows[start : start + _BATCH])
         if rows:
@@ -151,7 +192,7 @@ class MilvusStore(VectorStore):
         (directory / _PARAMS_FILE).write_text(json.dumps(params))
 
     def after_commit(self) -> None:
-        if self._pending_delete:
+        if self._pending_delete and self.exists:
             ids = sorted(self._pending_delete)
             for start in range(0, len(ids), _BATCH):
                 self.client.delete(self.name, ids=ids[start : start + _BATCH])
@@ -160,6 +201,8 @@ class MilvusStore(VectorStore):
 
     # reads ----------------------------------------------------------------
     def __len__(self) -> int:
+        if not self.exists:
+            return len(self._pending_add)
         if self._count is None:
             rows = self.client.query(self.name, filter="", output_fields=["count(*)"])
             self._count = int(rows[0]["count(*)"]) if rows else 0
@@ -169,7 +212,7 @@ class MilvusStore(VectorStore):
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         scores = np.zeros((len(queries), k), np.float32)
         ids = np.full((len(queries), k), -1, np.int64)
-        if k <= 0:
+        if k <= 0 or not self.exists:
             return scores, ids
         results = self.client.search(
             self.name,
@@ -186,3 +229,36 @@ class MilvusStore(VectorStore):
 
 
 register_backend("milvus", MilvusStore.create, MilvusStore.load)
+
+
+def _hits(results: Any) -> list[tuple[int, float]]:
+    return [(int(hit["vid"]), float(hit["distance"])) for hit in (results[0] if results else [])]
+
+
+def native_bm25(store: MilvusStore, query: str, k: int) -> list[tuple[int, float]]:
+    """Milvus's own BM25 ranking of the chunk text (Lite returns the scores negated; the order is best first)."""
+    if not store.exists:
+        return []
+    return _hits(
+        store.client.search(
+            store.name, data=[query], anns_field="sparse", limit=k, search_params={"metric_type": "BM25"}
+        )
+    )
+
+
+def native_hybrid(
+    store: MilvusStore, query: str, vector: np.ndarray, k: int, *, depth: int, rrf_k: int
+) -> list[tuple[int, float]]:
+    """Dense + BM25 fused inside Milvus with ``RRFRanker(rrf_k)`` (each list ``depth`` deep)."""
+    from pymilvus import AnnSearchRequest, RRFRanker
+
+    if not store.exists:
+        return []
+    dense = AnnSearchRequest(
+        data=[np.asarray(vector, dtype=np.float32).tolist()],
+        anns_field="vector",
+        param={"metric_type": "IP", "params": {"ef": max(store.ef_search, depth)}},
+        limit=depth,
+    )
+    lexical = AnnSearchRequest(data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=depth)
+    return _hits(store.client.hybrid_search(store.name, [dense, lexical], ranker=RRFRanker(rrf_k), limit=k))

@@ -15,8 +15,12 @@ from ragqa.retrieval.fusion import reciprocal_rank_fusion
 from ragqa.retrieval.lexical import LexicalTokenizer
 from ragqa.types import Hit
 
-Mode = Literal["hybrid", "dense", "bm25"]
-MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
+Mode = Literal["hybrid", "dense", "bm25", "native"]
+MODES: tuple[Mode, ...] = (
+    "bm25",
+    "dense",
+    "hybrid",
+)  # "native": Milvus's own BM25 + dense RRF (store=milvus)
 MAX_QUERY_CHARS = 4000
 
 
@@ -65,6 +69,33 @@ class Searcher:
         timings["dense"] = (time.perf_counter() - t1) * 1000
         return [(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
 
+    def _native(self, query: str, k: int, depth: int) -> SearchResult:
+        from ragqa.retrieval.milvus_store import MilvusStore, native_hybrid
+
+        dense = self.reader.state.dense
+        if not isinstance(dense, MilvusStore):
+            raise InputError("search mode 'native' fuses inside Milvus: it needs RAGQA_STORE=milvus")
+        started = time.perf_counter()
+        vector = self.embedder.embed_query(query)
+        fused = native_hybrid(dense, query, vector, k, depth=max(depth, k), rrf_k=self.settings.rrf_k)
+        rows = self.reader.docstore.chunks_by_vid(vid for vid, _ in fused)
+        hits = [
+            Hit(
+                chunk_id=row.chunk_id,
+                doc_id=row.doc_id,
+                score=score,
+                text=row.text,
+                title=row.title,
+                source=row.source,
+                span=(row.start, row.end),
+                ranks={"native": rank},
+                scores={"native": score},
+            )
+            for rank, (vid, score) in enumerate(fused, start=1)
+            if (row := rows.get(vid)) is not None
+        ]
+        return SearchResult(hits, "native", {"total": (time.perf_counter() - started) * 1000})
+
     def search(
         self,
         query: str,
@@ -79,8 +110,10 @@ class Searcher:
             raise InputError("the query is empty")
         if len(query) > MAX_QUERY_CHARS:
             raise InputError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+        if mode == "native":
+            return self._native(query, k or self.settings.top_k, depth or self.settings.fusion_depth)
         if mode not in MODES:
-            raise InputError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+            raise InputError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)} (or native)")
         k = k or self.settings.top_k
         depth = max(depth or self.settings.fusion_depth, k)
         timings: dict[str, float] = {}

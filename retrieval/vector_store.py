@@ -18,7 +18,8 @@ class VectorStore(ABC):
     dim: int
 
     @abstractmethod
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
+    def add(self, ids: np.ndarray, vectors: np.ndarray, texts: Sequence[str] | None = None) -> None:
+        """Add vectors; ``texts`` (the indexed chunk text) feed stores with their own lexical index."""
 
     @abstractmethod
     def delete(self, ids: Sequence[int]) -> None: ...

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ragqa.config import Settings
-from ragqa.errors import IndexMismatchError
+from ragqa.errors import IndexMismatchError, InputError
 from ragqa.ingest.pipeline import Ingestor
 from ragqa.retrieval.collection import CollectionReader
 from ragqa.retrieval.embedders import Embedder
@@ -59,10 +59,12 @@ def test_deletes_take_effect_after_commit(store_settings: Settings, tmp_path: Pa
     assert not set(got.ravel().tolist()) & set(range(50))
 
 
-def test_dimension_mismatch_is_refused(store_settings: Settings) -> None:
+def test_dimension_mismatch_is_refused(store_settings: Settings, tmp_path: Path) -> None:
     store = create_vector_store(store_settings, 32)
     with pytest.raises(IndexMismatchError, match="16"):
         store.add(np.arange(2), _vectors(2, dim=16))
+    store.add(np.arange(2), _vectors(2))
+    store.save(tmp_path / "dense")
     if store_settings.store == "milvus":  # an existing server-side collection of another dimension
         with pytest.raises(IndexMismatchError, match="32-dimensional"):
             create_vector_store(store_settings, 16)
@@ -73,6 +75,8 @@ def test_milvus_lite_keeps_the_hnsw_parameters(settings: Settings) -> None:
 
     store = create_vector_store(settings.model_copy(update={"store": "milvus", "hnsw_m": 24}), 8)
     assert isinstance(store, MilvusStore)
+    store.add(np.arange(3), _vectors(3, dim=8), ["alpha", "beta", "gamma"])
+    store.save(settings.data_dir / "dense")
     built = store.index_params()
     assert built["index_type"] == "HNSW" and built["metric_type"] == "IP"
     assert built["params"] == {"M": 24, "efConstruction": 200}
@@ -137,3 +141,40 @@ def test_unreachable_milvus_server_is_a_clear_error(settings: Settings) -> None:
     down = settings.model_copy(update={"store": "milvus", "milvus_uri": f"http://127.0.0.1:{free_port()}"})
     with pytest.raises(VectorStoreUnavailableError, match="unreachable"):
         create_vector_store(down, 8)
+
+
+def test_milvus_native_hybrid_is_rrf_of_its_own_lists(
+    settings: Settings, embedder: Embedder, docs_dir: Path
+) -> None:
+    """Milvus fuses its BM25 and dense lists with RRFRanker(60); ragqa's RRF over the same two lists agrees."""
+    from ragqa.retrieval.fusion import reciprocal_rank_fusion
+    from ragqa.retrieval.milvus_store import MilvusStore, native_bm25
+
+    milvus = settings.model_copy(update={"store": "milvus"})
+    with Ingestor(milvus, embedder=embedder, progress=False) as ingestor:
+        ingestor.ingest_paths(
+            [docs_dir / "overview.md", docs_dir / "configuration.md", docs_dir / "troubleshooting.md"]
+        )
+    searcher = Searcher(milvus, CollectionReader(milvus), embedder)
+    store = searcher.reader.state.dense
+    assert isinstance(store, MilvusStore)
+    for query in ("reciprocal rank fusion", "what happens when a file cannot be read", "HNSW efSearch"):
+        depth = 20
+        lexical = [vid for vid, _ in native_bm25(store, query, depth)]
+        dense = [int(v) for v in store.search(embedder.embed_query(query)[None, :], depth)[1][0] if v >= 0]
+        ours = reciprocal_rank_fusion({"dense": dense, "bm25": lexical}, k=60)
+        native = searcher.search(query, mode="native", k=5, depth=depth).hits
+        assert [h.ranks["native"] for h in native] == list(range(1, len(native) + 1))
+        assert native and [round(h.score, 6) for h in native] == [
+            round(f.score, 6) for f in ours[: len(native)]
+        ]
+        rows = searcher.reader.docstore.chunks_by_vid(f.key for f in ours[: len(native)])
+        expected = [rows[f.key].chunk_id for f in ours[: len(native)]]
+        got = [h.chunk_id for h in native]
+        assert sorted(got) == sorted(expected)  # same chunks; equal scores may swap places
+
+    faiss = settings.model_copy(update={"collection": "plain"})
+    with Ingestor(faiss, embedder=embedder, progress=False) as ingestor:
+        ingestor.ingest_paths([docs_dir / "overview.md"])
+    with pytest.raises(InputError, match="RAGQA_STORE=milvus"):
+        Searcher(faiss, CollectionReader(faiss), embedder).search("x", mode="native")
