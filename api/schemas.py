@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Mode = Literal["hybrid", "dense", "bm25"]
+Mode = Literal["hybrid", "dense", "bm25", "native"]
 
 
 class ErrorBody(BaseModel):
