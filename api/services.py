@@ -30,6 +30,7 @@ class Services:
         self._searcher: Searcher | None = None
         self._backend = backend
         self._owns_backend = backend is None  # a backend handed in belongs to the caller
+        self._answerer: Answerer | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -61,7 +62,12 @@ class Services:
             return self._backend
 
     def answerer(self) -> Answerer:
-        return Answerer(self.settings, self.searcher(), self.backend)
+        """One answerer (and policy file read) for the process, on the current searcher."""
+        searcher = self.searcher()
+        with self._lock:
+            if self._answerer is None or self._answerer.searcher is not searcher:
+                self._answerer = Answerer(self.settings, searcher, self.backend)
+            return self._answerer
 
     @property
     def backend_loaded(self) -> bool:
