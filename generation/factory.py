@@ -15,7 +15,7 @@ def create_backend(settings: Settings) -> GenerationBackend:
         from ragqa.generation.llamacpp_backend import LlamaCppBackend
         from ragqa.generation.models import resolve_model_file
 
-        path = resolve_model_file(settings.llm_model or DEFAULT_LOCAL_MODEL, settings.data_dir / "models")
+        path = resolve_model_file(settings.llm_model or DEFAULT_LOCAL_MODEL, settings.model_cache)
         return LlamaCppBackend(
             path,
             context=settings.llm_context or DEFAULT_LOCAL_CONTEXT,

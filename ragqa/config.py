@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAGQA_", extra="forbid", validate_assignment=True)
 
     data_dir: Path = Field(Path(".ragqa"), description="Everything ragqa writes lives here.")
+    models_dir: Path | None = Field(
+        None,
+        description="Joined GGUF files and converted embedders [<data_dir>/models]; share it across data dirs.",
+    )
     collection: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     store: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str = Field(
@@ -168,6 +172,10 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, _FileSource(settings_cls)
+
+    @property
+    def model_cache(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def collection_dir(self) -> Path:

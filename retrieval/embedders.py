@@ -264,7 +264,7 @@ def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
         settings.device,
         settings.threads,
         settings.embed_batch_size,
-        settings.data_dir,
+        settings.model_cache,
     )
     with _CACHE_LOCK:
         if key not in _CACHE:
@@ -276,7 +276,7 @@ def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
                 _CACHE[key] = OpenVinoEmbedder(
                     _resolve_model_path(name),
                     name=name,
-                    cache_dir=settings.data_dir / "models",
+                    cache_dir=settings.model_cache,
                     threads=settings.threads,
                     batch_size=settings.embed_batch_size,
                 )

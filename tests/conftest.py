@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("RAGQA_THREADS", "2")
+# One model cache for the whole run (joined GGUF files, converted embedders), as a user would share it.
+os.environ.setdefault(
+    "RAGQA_MODELS_DIR", str(Path(tempfile.gettempdir()) / f"ragqa-test-models-{os.getuid()}")
+)
 
 import pytest
 
@@ -24,7 +29,7 @@ SHARED_DATA = Path(os.environ.get("RAGQA_SHARED_DATA", REPO.parent / "shared" / 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
-        if key.startswith("RAGQA_") and key not in {"RAGQA_THREADS", "RAGQA_SHARED_DATA"}:
+        if key.startswith("RAGQA_") and key not in {"RAGQA_THREADS", "RAGQA_SHARED_DATA", "RAGQA_MODELS_DIR"}:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
 
@@ -54,8 +59,10 @@ def docs_dir() -> Path:
 # Real llama.cpp models, from PyPI packages, joined once per test session: Qwen2.5-Coder-0.5B for backend
 # mechanics (fast), the default 1.5B for answer behaviour.
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("models")
+def models_dir() -> Path:
+    path = Path(os.environ["RAGQA_MODELS_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture(scope="session")
