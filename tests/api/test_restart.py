@@ -36,7 +36,7 @@ def _start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 
 def test_job_survives_a_server_crash(tmp_path: Path) -> None:
     files = []
-    for i in range(40):
+    for i in range(60):
         text = " ".join(f"Document {i} sentence {j} mentions topic {i * 7 + j}." for j in range(30))
         files.append(("files", (f"doc{i:03d}.txt", text.encode(), "text/plain")))
     port = free_port()
@@ -60,7 +60,7 @@ def test_job_survives_a_server_crash(tmp_path: Path) -> None:
                 break
             assert job["state"] in {"queued", "running"}, job
             time.sleep(0.05)
-        assert job["files_done"] < 40, "the job finished before the crash; make it longer"
+        assert job["files_done"] < 60, "the job finished before the crash; make it longer"
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()
@@ -74,7 +74,7 @@ def test_job_survives_a_server_crash(tmp_path: Path) -> None:
                 break
             time.sleep(0.2)
         assert job["state"] == "succeeded" and job["attempts"] == 2, job
-        assert httpx.get(f"{base}/v1/documents").json()["total"] == 40
+        assert httpx.get(f"{base}/v1/documents").json()["total"] == 60
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
@@ -84,4 +84,4 @@ def test_job_survives_a_server_crash(tmp_path: Path) -> None:
         chunks, distinct = db.execute(
             "SELECT COUNT(*), COUNT(DISTINCT doc_id || text) FROM chunks"
         ).fetchone()
-    assert docs == 40 and chunks == distinct
+    assert docs == 60 and chunks == distinct

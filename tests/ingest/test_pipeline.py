@@ -140,7 +140,7 @@ def _write_corpus(folder: Path, n: int) -> None:
 
 def test_kill_during_ingest_keeps_last_commit_and_resumes_without_duplicates(tmp_path: Path) -> None:
     folder = tmp_path / "many"
-    _write_corpus(folder, 40)
+    _write_corpus(folder, 80)
     env = {
         **os.environ,
         "RAGQA_DATA_DIR": str(tmp_path / "data"),
@@ -185,7 +185,7 @@ def test_kill_during_ingest_keeps_last_commit_and_resumes_without_duplicates(tmp
         chunks, distinct = db.execute(
             "SELECT COUNT(*), COUNT(DISTINCT doc_id || text) FROM chunks"
         ).fetchone()
-    assert docs == 40 and chunks == distinct
+    assert docs == 80 and chunks == distinct
     final = subprocess.run(
         [sys.executable, "-m", "ragqa.cli", "stats", "--json"],
         env=env,
