@@ -110,7 +110,13 @@ def main() -> None:
     parser.add_argument("--endpoint", choices=["search", "query"], default="search")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 16, 32])
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--corpus", type=Path, default=REPO / "docs", help="what the server searches")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        nargs="+",
+        default=[REPO / "docs"],
+        help="files or folders the server searches (e.g. ../shared/data/scifact/corpus.jsonl)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--smoke", action="store_true", help="tiny run that only checks the script works")
     args = parser.parse_args()
@@ -161,7 +167,9 @@ def main() -> None:
     )
     shutil.rmtree(work, ignore_errors=True)
 
-    print(f"ragqa API load, /v1/{args.endpoint}, {args.seconds:g} s per level, corpus {args.corpus}")
+    print(
+        f"ragqa API load, /v1/{args.endpoint}, {args.seconds:g} s per level, corpus {' '.join(map(str, args.corpus))}"
+    )
     print(
         f"{'clients':>8} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'p50/in-proc':>12}"
     )
@@ -176,7 +184,7 @@ def main() -> None:
     result = {
         "endpoint": args.endpoint,
         "seconds": args.seconds,
-        "corpus": str(args.corpus),
+        "corpus": [str(c) for c in args.corpus],
         "levels": levels,
         "in_process_p50_ms": baseline,
         "machine": {
