@@ -135,7 +135,10 @@ def main() -> None:
     }
     cli = [sys.executable, "-m", "ragqa.cli"]
     subprocess.run(
-        [*cli, "ingest", str(args.corpus), "--no-progress"], env=env, check=True, stdout=subprocess.DEVNULL
+        [*cli, "ingest", *map(str, args.corpus), "--no-progress"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     server = subprocess.Popen(
         [*cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
