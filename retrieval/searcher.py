@@ -10,6 +10,7 @@ from typing import Literal
 from ragqa.config import Settings
 from ragqa.errors import InputError
 from ragqa.retrieval.collection import CollectionReader, IndexState
+from ragqa.retrieval.docstore import StoredChunk
 from ragqa.retrieval.embedders import Embedder
 from ragqa.retrieval.fusion import reciprocal_rank_fusion
 from ragqa.retrieval.lexical import LexicalTokenizer
@@ -29,6 +30,22 @@ class SearchResult:
     hits: list[Hit]
     mode: Mode
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _hit(
+    row: StoredChunk, score: float, ranks: dict[str, int | None], scores: dict[str, float | None]
+) -> Hit:
+    return Hit(
+        chunk_id=row.chunk_id,
+        doc_id=row.doc_id,
+        score=score,
+        text=row.text,
+        title=row.title,
+        source=row.source,
+        span=(row.start, row.end),
+        ranks=ranks,
+        scores=scores,
+    )
 
 
 def _collapse(ranked: Sequence[tuple[int, float]], doc_of: dict[int, str]) -> list[tuple[int, float]]:
@@ -80,17 +97,7 @@ class Searcher:
         fused = native_hybrid(dense, query, vector, k, depth=max(depth, k), rrf_k=self.settings.rrf_k)
         rows = self.reader.docstore.chunks_by_vid(vid for vid, _ in fused)
         hits = [
-            Hit(
-                chunk_id=row.chunk_id,
-                doc_id=row.doc_id,
-                score=score,
-                text=row.text,
-                title=row.title,
-                source=row.source,
-                span=(row.start, row.end),
-                ranks={"native": rank},
-                scores={"native": score},
-            )
+            _hit(row, score, {"native": rank}, {"native": score})
             for rank, (vid, score) in enumerate(fused, start=1)
             if (row := rows.get(vid)) is not None
         ]
@@ -157,16 +164,11 @@ class Searcher:
             if row is None:  # deleted after this generation was loaded
                 continue
             hits.append(
-                Hit(
-                    chunk_id=row.chunk_id,
-                    doc_id=row.doc_id,
-                    score=score,
-                    text=row.text,
-                    title=row.title,
-                    source=row.source,
-                    span=(row.start, row.end),
-                    ranks={name: ranks.get(name) for name in lists},
-                    scores={name: score_of[name].get(key) for name in lists},
+                _hit(
+                    row,
+                    score,
+                    {name: ranks.get(name) for name in lists},
+                    {name: score_of[name].get(key) for name in lists},
                 )
             )
         timings["total"] = (time.perf_counter() - started) * 1000
