@@ -35,6 +35,9 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
 
 
+_IN_BATCH = 500  # ids per "IN (...)" query, below SQLite's bound-parameter limit
+
+
 @dataclass(frozen=True, slots=True)
 class StoredChunk:
     vid: int
@@ -124,17 +127,17 @@ class DocStore:
     def source_paths(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT path FROM sources ORDER BY path")]
 
+    def _select_in(self, sql: str, keys: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+        """Rows of ``sql`` (with one ``{marks}`` placeholder) for all ``keys``, in batches SQLite accepts."""
+        items = list(keys)
+        for start in range(0, len(items), _IN_BATCH):
+            part = items[start : start + _IN_BATCH]
+            yield from self._db.execute(sql.format(marks=",".join("?" * len(part))), part)
+
     def doc_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for i in range(0, len(doc_ids), 500):
-            part = list(doc_ids[i : i + 500])
-            marks = ",".join("?" * len(part))
-            out.update(
-                self._db.execute(
-                    f"SELECT doc_id, content_hash FROM documents WHERE doc_id IN ({marks})", part
-                )
-            )
-        return out
+        return dict(
+            self._select_in("SELECT doc_id, content_hash FROM documents WHERE doc_id IN ({marks})", doc_ids)
+        )
 
     def docs_of_source(self, source: str) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT doc_id FROM documents WHERE source=?", (source,))]
@@ -171,28 +174,15 @@ class DocStore:
             yield vid, tokens.split(" ") if tokens else []
 
     def chunks_by_vid(self, vids: Iterable[int]) -> dict[int, StoredChunk]:
-        ids = list(vids)
-        out: dict[int, StoredChunk] = {}
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            marks = ",".join("?" * len(part))
-            rows = self._db.execute(
-                f'SELECT c.vid, c.chunk_id, c.doc_id, c.ordinal, c.text, c.context, c.start, c."end", '
-                f"d.title, d.source FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE c.vid IN ({marks})",
-                part,
-            )
-            for r in rows:
-                out[r[0]] = StoredChunk(*r)
-        return out
+        rows = self._select_in(
+            'SELECT c.vid, c.chunk_id, c.doc_id, c.ordinal, c.text, c.context, c.start, c."end", '
+            "d.title, d.source FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE c.vid IN ({marks})",
+            vids,
+        )
+        return {r[0]: StoredChunk(*r) for r in rows}
 
     def doc_of_vids(self, vids: Iterable[int]) -> dict[int, str]:
-        ids = list(vids)
-        out: dict[int, str] = {}
-        for i in range(0, len(ids), 900):
-            part = ids[i : i + 900]
-            marks = ",".join("?" * len(part))
-            out.update(self._db.execute(f"SELECT vid, doc_id FROM chunks WHERE vid IN ({marks})", part))
-        return out
+        return dict(self._select_in("SELECT vid, doc_id FROM chunks WHERE vid IN ({marks})", vids))
 
     # writes (inside a transaction) ------------------------------------------
     @staticmethod
