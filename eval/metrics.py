@@ -25,3 +25,11 @@ def ranking_metrics(qrels: Qrels, run: Run) -> dict[str, float]:
         "mrr@10": sum(m["recip_rank"] for m in shallow.values()) / n,
         "hit@1": sum(m["success_1"] for m in deep.values()) / n,
     }
+
+
+def query_ndcg(qrels: Qrels, run: Run) -> dict[str, float]:
+    """nDCG@10 of each query of ``run`` (for per-query tables and score distributions)."""
+    qrels = {q: rel for q, rel in qrels.items() if q in run}
+    full = {q: run.get(q) or {"__none__": 0.0} for q in qrels}
+    scores = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10"}).evaluate(full)
+    return {q: m["ndcg_cut_10"] for q, m in scores.items()}

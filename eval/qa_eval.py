@@ -1,7 +1,8 @@
 """``ragqa eval qa``: ask SQuAD-format questions against their paragraphs and score the answers.
 
-First version: exact match and token-F1 against gold answers (SQuAD normalisation; characters for Chinese, as
-CMRC scores), share of answers whose citations all resolve, refusal rate and latency.
+Exact match and token-F1 against gold answers (SQuAD normalisation; characters for Chinese, as CMRC scores),
+claim-level hallucination metrics (:mod:`ragqa.eval.faithfulness`), citation validity, refusal rate and latency;
+then the same questions with their own paragraph held out, where the right answer is a refusal.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import string
 import time
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,14 @@ from tqdm import tqdm
 
 from ragqa.config import Settings
 from ragqa.errors import InputError
+from ragqa.eval.checker import SupportChecker
+from ragqa.eval.faithfulness import AnswerCheck, check_answer
+from ragqa.eval.held_out import HeldOutSearcher
+from ragqa.eval.judge import LLMJudge
+from ragqa.eval.report import Report, Table
 from ragqa.eval.retrieval_eval import collection_for
-from ragqa.generation.answerer import Answerer
+from ragqa.eval.similarity import SentenceMatcher
+from ragqa.generation.answerer import Answer, Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.prompt import is_chinese
 from ragqa.generation.sampling import SamplingParams
@@ -75,35 +81,6 @@ def gold_recall(prediction: str, golds: list[str]) -> float:
     return best
 
 
-@dataclass(slots=True)
-class QAReport:
-    dataset: str
-    metrics: dict[str, float]
-    rows: list[dict[str, Any]]
-    config: dict[str, Any]
-    path: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": "qa",
-            "dataset": self.dataset,
-            "metrics": self.metrics,
-            "config": self.config,
-            "questions": self.rows,
-            **self.extra,
-        }
-
-    def table(self) -> str:
-        m = self.metrics
-        return (
-            f"{self.dataset}: {int(m['questions'])} questions, model {self.config.get('model')}\n"
-            f"exact_match {m['exact_match']:.4f}  token_f1 {m['token_f1']:.4f}  gold_recall {m['gold_recall']:.4f}  "
-            f"citations_resolve {m['citations_resolve']:.4f}  refusal_rate {m['refusal_rate']:.4f}\n"
-            f"answer p50 {m['p50_ms']:.0f} ms  p99 {m['p99_ms']:.0f} ms  unavailable {int(m['unavailable'])}"
-        )
-
-
 def _load_questions(path: Path) -> list[tuple[str, str, list[str]]]:
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     out = []
@@ -116,6 +93,69 @@ def _load_questions(path: Path) -> list[tuple[str, str, list[str]]]:
     return out
 
 
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def _ask(
+    answerer: Answerer,
+    checker: SupportChecker | None,
+    question: str,
+    golds: list[str],
+    params: SamplingParams,
+) -> tuple[Answer, AnswerCheck | None, dict[str, Any]]:
+    t0 = time.perf_counter()
+    answer = answerer.answer(question, params=params)
+    latency = (time.perf_counter() - t0) * 1000
+    check = None
+    timings = {k: round(v, 1) for k, v in answer.timings_ms.items() if k in ("retrieval", "generation")}
+    if checker is not None and answer.status == "ok":
+        t1 = time.perf_counter()
+        check = check_answer(
+            checker,
+            answer.answer,
+            [h.text for h in answer.sources],
+            question=question,
+            refused=answer.refused,
+        )
+        timings["claim check"] = round((time.perf_counter() - t1) * 1000, 1)
+    timings["answer"] = round(latency, 1)
+    scored = not answer.refused and answer.status == "ok"
+    row: dict[str, Any] = {
+        "question": question,
+        "answer": answer.answer,
+        "gold": golds,
+        "refused": answer.refused,
+        "refusal_reason": answer.refusal_reason,
+        "status": answer.status,
+        "exact_match": exact_match(answer.answer, golds) if scored else 0.0,
+        "token_f1": token_f1(answer.answer, golds) if scored else 0.0,
+        "gold_recall": gold_recall(answer.answer, golds) if scored else 0.0,
+        "cited": answer.cited,
+        "invalid_citations": answer.invalid_citations,
+        "timings_ms": timings,
+    }
+    if check is not None:
+        row.update(check.metrics())
+        row["claims"] = [c.to_json() for c in check.claims]
+    return answer, check, row
+
+
+def _hallucination_metrics(rows: list[dict[str, Any]], prefix: str = "") -> dict[str, float]:
+    """Means over answers that say something (refusals are scored separately, never as NaN)."""
+    said = [r for r in rows if "faithfulness" in r and not r["refused"]]
+    cp = [r["citation_precision"] for r in said if r["citation_precision"] is not None]
+    cr = [r["citation_recall"] for r in said if r["citation_recall"] is not None]
+    return {
+        f"{prefix}faithfulness": _mean([r["faithfulness"] for r in said]),
+        f"{prefix}contradicted": _mean([r["contradicted"] for r in said]),
+        f"{prefix}unverifiable": _mean([r["unverifiable"] for r in said]),
+        f"{prefix}hallucination_rate": _mean([float(r["hallucinated"]) for r in said]),
+        f"{prefix}citation_precision": _mean(cp),
+        f"{prefix}citation_recall": _mean(cr),
+    }
+
+
 def run_qa_eval(
     settings: Settings,
     squad: Path,
@@ -125,66 +165,104 @@ def run_qa_eval(
     out: Path | None = None,
     params: SamplingParams | None = None,
     progress: bool = False,
-) -> QAReport:
+    unanswerable: bool = True,
+    check_claims: bool = True,
+) -> Report:
+    """Answer the questions (answerable set), then the same questions with their paragraph held out
+    (unanswerable set: the right answer is a refusal); check every claim of every answer."""
     if not squad.is_file():
         raise InputError(f"no such SQuAD file: {squad}")
+    started = time.perf_counter()
     eval_settings, dataset = collection_for(settings, squad=squad, progress=progress)
     questions = _load_questions(squad)[: limit or None]
-    answerer = Answerer(eval_settings, open_searcher(eval_settings), backend)
+    searcher = open_searcher(eval_settings)
+    answerer = Answerer(eval_settings, searcher, backend)
+    held_out = HeldOutSearcher(searcher)
+    blind = Answerer(eval_settings, held_out, backend)
+    checker = SupportChecker(SentenceMatcher(searcher.embedder), LLMJudge(backend)) if check_claims else None
     params = params or SamplingParams(seed=0)
     rows: list[dict[str, Any]] = []
+    blind_rows: list[dict[str, Any]] = []
     for qid, question, golds in tqdm(questions, desc="qa", unit="q", disable=not progress):
-        t0 = time.perf_counter()
-        answer = answerer.answer(question, params=params)
-        latency = (time.perf_counter() - t0) * 1000
         gold_doc = next(iter(dataset.qrels.get(qid, {})), None)
-        rows.append(
-            {
-                "id": qid,
-                "question": question,
-                "gold": golds,
-                "answer": answer.answer,
-                "refused": answer.refused,
-                "refusal_reason": answer.refusal_reason,
-                "status": answer.status,
-                "exact_match": 0.0 if answer.refused else exact_match(answer.answer, golds),
-                "token_f1": 0.0 if answer.refused else token_f1(answer.answer, golds),
-                "gold_recall": 0.0 if answer.refused else gold_recall(answer.answer, golds),
-                "cited": answer.cited,
-                "invalid_citations": answer.invalid_citations,
-                "uncited_sentences": len(answer.uncited_sentences),
-                "gold_retrieved": any(h.doc_id == gold_doc for h in answer.sources),
-                "latency_ms": round(latency, 1),
-                "timings": answer.timings_ms,
-            }
-        )
+        answer, _, row = _ask(answerer, checker, question, golds, params)
+        row["id"] = qid
+        row["set"] = "answerable"
+        row["gold_retrieved"] = any(h.doc_id == gold_doc for h in answer.sources)
+        rows.append(row)
+        if unanswerable:
+            held_out.excluded = frozenset({gold_doc}) if gold_doc else frozenset()
+            _, _, blind_row = _ask(blind, checker, question, golds, params)
+            blind_row["id"] = f"{qid}-held-out"
+            blind_row["set"] = "unanswerable"
+            blind_rows.append(blind_row)
     answered = [r for r in rows if r["status"] == "ok"]
-    latencies = [r["latency_ms"] for r in rows] or [0.0]
-    n = len(rows) or 1
-    metrics = {
-        "questions": float(len(rows)),
-        "exact_match": sum(r["exact_match"] for r in rows) / n,
-        "token_f1": sum(r["token_f1"] for r in rows) / n,
-        "gold_recall": sum(r["gold_recall"] for r in rows) / n,
-        "citations_resolve": sum(r["invalid_citations"] == 0 for r in answered) / (len(answered) or 1),
-        "answers_with_citations": sum(bool(r["cited"]) for r in answered if not r["refused"])
-        / (sum(not r["refused"] for r in answered) or 1),
-        "refusal_rate": sum(r["refused"] for r in rows) / n,
-        "gold_in_sources": sum(r["gold_retrieved"] for r in rows) / n,
-        "unavailable": float(sum(r["status"] == "generation_unavailable" for r in rows)),
-        "p50_ms": float(np.percentile(latencies, 50)),
-        "p99_ms": float(np.percentile(latencies, 99)),
+    spoken = [r for r in answered if not r["refused"]]
+    latencies = [r["timings_ms"]["answer"] for r in rows + blind_rows] or [0.0]
+    metrics: dict[str, Any] = {
+        "questions": len(rows),
+        "exact_match": _mean([r["exact_match"] for r in rows]),
+        "token_f1": _mean([r["token_f1"] for r in rows]),
+        "gold_recall": _mean([r["gold_recall"] for r in rows]),
+        **(_hallucination_metrics(rows) if check_claims else {}),
+        "citations_resolve": _mean([float(r["invalid_citations"] == 0) for r in answered]),
+        "answers_with_citations": _mean([float(bool(r["cited"])) for r in spoken]),
+        "refusal_rate": _mean([float(r["refused"]) for r in rows]),
+        "gold_in_sources": _mean([float(r["gold_retrieved"]) for r in rows]),
     }
-    config = {
-        "model": backend.model,
-        "backend": backend.name,
-        "sampling": params.model_dump(),
-        "answer_k": settings.answer_k,
-        "collection": eval_settings.collection,
-    }
-    report = QAReport(dataset.name, metrics, rows, config)
-    out = out or settings.data_dir / "reports" / f"qa-{dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    out.mkdir(parents=True, exist_ok=True)
-    report.path = out / "report.json"
-    report.path.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    if unanswerable:
+        metrics["unanswerable_questions"] = len(blind_rows)
+        metrics["correct_refusal_rate"] = _mean([float(r["refused"]) for r in blind_rows])
+        if check_claims:
+            metrics.update(_hallucination_metrics(blind_rows, prefix="unanswerable_"))
+    metrics.update(
+        {
+            "unavailable": sum(r["status"] == "generation_unavailable" for r in rows + blind_rows),
+            "p50_ms": float(np.percentile(latencies, 50)),
+            "p99_ms": float(np.percentile(latencies, 99)),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+    )
+    stages: dict[str, list[float]] = {}
+    for r in rows + blind_rows:
+        for stage, ms in r["timings_ms"].items():
+            stages.setdefault(stage, []).append(ms)
+    by_reason: dict[str, list[int]] = {}
+    for label, group in (("answerable", rows), ("unanswerable", blind_rows)):
+        for r in group:
+            key = r["refusal_reason"] or ("answered" if r["status"] == "ok" else r["status"])
+            by_reason.setdefault(key, [0, 0])[label == "unanswerable"] += 1
+    report = Report(
+        kind="qa",
+        dataset=dataset.name,
+        metrics=metrics,
+        config={
+            "file": str(squad),
+            "model": backend.model,
+            "backend": backend.name,
+            "sampling": params.model_dump(),
+            "answer_k": settings.answer_k,
+            "collection": eval_settings.collection,
+            "embedder": searcher.embedder.name,
+            "judge": backend.model if check_claims else None,
+            "unanswerable_set": "each question asked again with its own paragraph's chunks held out of retrieval",
+        },
+        tables=[
+            Table(
+                "Outcomes by set",
+                ["outcome", "answerable", "unanswerable"],
+                [[k, *v] for k, v in by_reason.items()],
+            )
+        ],
+        distributions={
+            "token-F1 (answered)": [r["token_f1"] for r in spoken],
+            "faithfulness (answered)": [r["faithfulness"] for r in spoken if "faithfulness" in r],
+            "faithfulness (unanswerable, answered anyway)": [
+                r["faithfulness"] for r in blind_rows if "faithfulness" in r and not r["refused"]
+            ],
+        },
+        latency_ms=stages,
+        items=rows + blind_rows,
+    )
+    report.write(out or settings.data_dir / "reports" / f"qa-{dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     return report

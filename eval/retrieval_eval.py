@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from ragqa import __version__
 from ragqa.config import Settings
 from ragqa.errors import InputError
 from ragqa.eval.datasets import RetrievalSet, load_beir, load_squad_retrieval
-from ragqa.eval.metrics import ranking_metrics
+from ragqa.eval.metrics import query_ndcg, ranking_metrics
+from ragqa.eval.report import Report, Table
 from ragqa.ingest.pipeline import Ingestor
 from ragqa.retrieval.docstore import SourceRow
 from ragqa.retrieval.searcher import MODES, Mode, Searcher
@@ -28,41 +26,9 @@ _RESULTS = 100
 _CHUNK_DEPTH = 300  # chunks per retriever, so that ~100 distinct documents survive grouping
 
 
-@dataclass(slots=True)
-class RetrievalReport:
-    dataset: str
-    queries: int
-    modes: dict[str, dict[str, float]]
-    config: dict[str, Any]
-    ingest: dict[str, Any]
-    path: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        best = max(self.modes, key=lambda m: self.modes[m]["ndcg@10"])
-        return {
-            "kind": "retrieval",
-            "dataset": self.dataset,
-            "queries": self.queries,
-            "modes": self.modes,
-            "metrics": {"best_mode": best, **self.modes[best]},
-            "ingest": self.ingest,
-            "config": self.config,
-            **self.extra,
-        }
-
-    def table(self) -> str:
-        cols = ["ndcg@10", "recall@100", "mrr@10", "hit@1", "p50_ms", "p99_ms"]
-        lines = [
-            f"{self.dataset}: {self.queries} queries",
-            f"{'mode':<8}" + "".join(f"{c:>12}" for c in cols),
-        ]
-        for mode, m in self.modes.items():
-            lines.append(
-                f"{mode:<8}"
-                + "".join(f"{m[c]:>12.2f}" if c.endswith("_ms") else f"{m[c]:>12.4f}" for c in cols)
-            )
-        return "\n".join(lines)
+def _modes_table(modes: dict[str, dict[str, float]]) -> Table:
+    cols = ["ndcg@10", "recall@100", "mrr@10", "hit@1", "p50_ms", "p99_ms"]
+    return Table("Modes", ["mode", *cols], [[mode, *(m[c] for c in cols)] for mode, m in modes.items()])
 
 
 def _collection_name(dataset: RetrievalSet, settings: Settings) -> str:
@@ -120,7 +86,7 @@ def collection_for(
 
 def evaluate_mode(
     searcher: Searcher, dataset: RetrievalSet, mode: Mode, progress: bool
-) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+) -> tuple[dict[str, float], dict[str, dict[str, float]], list[float]]:
     run: dict[str, dict[str, float]] = {}
     latencies: list[float] = []
     items = list(dataset.queries.items())
@@ -132,7 +98,7 @@ def evaluate_mode(
     metrics = ranking_metrics(dataset.qrels, run)
     metrics["p50_ms"] = float(np.percentile(latencies, 50))
     metrics["p99_ms"] = float(np.percentile(latencies, 99))
-    return metrics, run
+    return metrics, run, latencies
 
 
 def run_retrieval_eval(
@@ -145,7 +111,7 @@ def run_retrieval_eval(
     limit: int | None = None,
     out: Path | None = None,
     progress: bool = False,
-) -> RetrievalReport:
+) -> Report:
     if mode != "all" and mode not in (*MODES, "native"):
         raise InputError(f"unknown mode {mode!r}; use bm25, dense, hybrid, native (Milvus) or all")
     eval_settings, dataset, ingest = _prepare_collection(settings, beir, squad, split, progress)
@@ -161,20 +127,43 @@ def run_retrieval_eval(
     searcher = open_searcher(eval_settings)
     searcher.search(next(iter(dataset.queries.values())), mode="hybrid")  # load the model outside the timings
     modes = list(MODES) if mode == "all" else [mode]
-    results = {m: evaluate_mode(searcher, dataset, m, progress)[0] for m in modes}  # type: ignore[arg-type]
+    results: dict[str, dict[str, float]] = {}
+    latency: dict[str, list[float]] = {}
+    per_query: dict[str, dict[str, float]] = {}
+    for m in modes:
+        results[m], run, latency[m] = evaluate_mode(searcher, dataset, m, progress)  # type: ignore[arg-type]
+        for qid, score in query_ndcg(dataset.qrels, run).items():
+            per_query.setdefault(qid, {})[m] = score
+    best = max(results, key=lambda m: results[m]["ndcg@10"])
     config = {
         **settings.index_fingerprint(),
         "fusion_depth": _CHUNK_DEPTH,
         "rrf_k": settings.rrf_k,
         "hnsw_ef_search": settings.hnsw_ef_search,
         "collection": eval_settings.collection,
-        "ragqa": __version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        "queries": len(dataset.queries),
     }
-    report = RetrievalReport(dataset.name, len(dataset.queries), results, config, ingest)
-    out = out or settings.data_dir / "reports" / f"retrieval-{dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    out.mkdir(parents=True, exist_ok=True)
-    report.path = out / "report.json"
-    report.path.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    report = Report(
+        kind="retrieval",
+        dataset=dataset.name,
+        metrics={"best_mode": best, **results[best]},
+        config=config,
+        tables=[_modes_table(results)],
+        distributions={
+            f"nDCG@10 per query, {m}": [q[m] for q in per_query.values() if m in q] for m in modes
+        },
+        latency_ms={f"search, {m}": v for m, v in latency.items()},
+        items=[
+            {
+                "id": qid,
+                "question": dataset.queries[qid],
+                **{f"ndcg@10 {m}": round(v, 4) for m, v in q.items()},
+            }
+            for qid, q in per_query.items()
+        ],
+        extra={"queries": len(dataset.queries), "modes": results, "ingest": ingest},
+    )
+    report.write(
+        out or settings.data_dir / "reports" / f"retrieval-{dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    )
     return report

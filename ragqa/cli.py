@@ -308,7 +308,7 @@ def eval_retrieval(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Evaluate only the first N queries.")
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json/.md/.html.")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """nDCG@10, Recall@100, MRR@10 and hit@1 for bm25, dense and hybrid, with search latency."""
@@ -327,8 +327,8 @@ def eval_retrieval(
         out=out,
         progress=sys.stderr.isatty(),
     )
-    typer.echo(report.table())
-    typer.echo(f"report: {report.path}")
+    typer.echo(report.text_summary())
+    typer.echo(f"report: {report.path.parent if report.path else out}")
 
 
 @eval_app.command("qa")
@@ -337,25 +337,118 @@ def eval_qa(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Ask only the first N questions.")
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json/.md/.html.")] = None,
+    unanswerable: Annotated[
+        bool,
+        typer.Option(
+            "--unanswerable/--no-unanswerable",
+            help="Also ask every question with its own paragraph held out (a refusal is right).",
+        ),
+    ] = True,
+    check_claims: Annotated[
+        bool,
+        typer.Option(
+            "--check-claims/--no-check-claims", help="Check every answer claim against its sources."
+        ),
+    ] = True,
     backend: Annotated[str | None, typer.Option(help="llamacpp | openai | vllm.")] = None,
     model: Annotated[
         str | None, typer.Option(help="Packaged model, .gguf path, or served model name.")
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Answer quality: exact match, token-F1, citation validity, refusal rate and latency."""
+    """Answer quality: exact match, token-F1, claim faithfulness, citations, refusals and latency."""
     from ragqa.eval.qa_eval import run_qa_eval
     from ragqa.generation.factory import create_backend
 
     settings = _settings(data_dir=data_dir, llm_backend=backend, llm_model=model)
     generator = create_backend(settings)
     try:
-        report = run_qa_eval(settings, squad, generator, limit=limit, out=out, progress=sys.stderr.isatty())
+        report = run_qa_eval(
+            settings,
+            squad,
+            generator,
+            limit=limit,
+            out=out,
+            progress=sys.stderr.isatty(),
+            unanswerable=unanswerable,
+            check_claims=check_claims,
+        )
     finally:
         generator.close()
-    typer.echo(report.table())
-    typer.echo(f"report: {report.path}")
+    typer.echo(report.text_summary())
+    typer.echo(f"report: {report.path.parent if report.path else out}")
+
+
+@eval_app.command("hallucination")
+def eval_hallucination(
+    halueval: Annotated[
+        Path, typer.Option("--halueval", help="HaluEval QA JSONL (knowledge, question, answers).")
+    ],
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Check only the first N records.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json/.md/.html.")] = None,
+    judge: Annotated[
+        bool, typer.Option("--judge/--no-judge", help="Use the LLM judge for uncertain claims.")
+    ] = True,
+    judge_sample: Annotated[
+        int, typer.Option(min=0, help="Records on which the LLM-alone ablation asks about every claim.")
+    ] = 250,
+    backend: Annotated[str | None, typer.Option(help="llamacpp | openai | vllm (the judge).")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Judge model: packaged name, .gguf path, served name.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Validate the claim checker: flag HaluEval's hallucinated answers, pass its faithful ones."""
+    from ragqa.eval.halueval import run_halueval
+    from ragqa.eval.judge import LLMJudge
+    from ragqa.eval.similarity import SentenceMatcher
+    from ragqa.generation.factory import create_backend
+    from ragqa.retrieval.embedders import ENGLISH, get_embedder
+
+    settings = _settings(data_dir=data_dir, llm_backend=backend, llm_model=model)
+    matcher = SentenceMatcher(get_embedder(settings, ENGLISH))
+    generator = create_backend(settings) if judge else None
+    try:
+        report = run_halueval(
+            halueval,
+            matcher,
+            LLMJudge(generator) if generator else None,
+            limit=limit,
+            judge_sample=judge_sample,
+            out=out,
+            data_dir=settings.data_dir,
+            progress=sys.stderr.isatty(),
+        )
+    finally:
+        if generator:
+            generator.close()
+    typer.echo(report.text_summary())
+    typer.echo(f"report: {report.path.parent if report.path else out}")
+
+
+@eval_app.command("compare")
+def eval_compare(
+    run_a: Annotated[Path, typer.Argument(help="Baseline run folder (or its report.json).")],
+    run_b: Annotated[Path, typer.Argument(help="Candidate run folder (or its report.json).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write compare.html / compare.json.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deltas of every metric the two reports share (B − A), printed and rendered as HTML."""
+    from ragqa.eval.compare import compare_reports
+
+    comparison = compare_reports(run_a, run_b)
+    default = run_b / "compare" if run_b.is_dir() else run_b.parent / "compare"
+    target = comparison.write(out or default)
+    if as_json:
+        _print_json(comparison.to_json())
+    else:
+        typer.echo(comparison.table())
+    typer.echo(f"comparison: {target}")
 
 
 def main() -> None:

@@ -83,6 +83,14 @@ def small_backend(small_model: Path) -> Iterator[LlamaCppBackend]:
 
 
 @pytest.fixture(scope="session")
+def default_backend(default_model: Path) -> Iterator[LlamaCppBackend]:
+    """The default answer model (Qwen2.5-Coder-1.5B), shared by the answer and eval tests."""
+    backend = LlamaCppBackend(default_model, context=4096, threads=2, timeout=300)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
 def small_server(small_model: Path) -> Iterator[LlamaCppServer]:
     """A separate llama.cpp OpenAI-compatible server on 127.0.0.1, for the ``openai`` backend."""
     server = LlamaCppServer(small_model, context=2048, threads=2)

@@ -30,8 +30,8 @@ def test_squad_retrieval_report(settings: Settings, small_squad: Path, tmp_path:
     assert data["queries"] > 25
     assert data["modes"]["bm25"]["hit@1"] >= 0.8  # jieba-segmented BM25 finds the paragraph
     assert data["modes"]["hybrid"]["recall@100"] == 1.0  # 10 paragraphs: every one is retrieved
-    assert "bm25" in report.table() and data["ingest"]["documents_added"] == 10
+    assert "bm25" in report.text_summary() and data["ingest"]["documents_added"] == 10
 
     again = run_retrieval_eval(settings, squad=small_squad, mode="bm25", out=tmp_path / "out2")
-    assert again.ingest["files_unchanged"] == 1 and again.ingest["chunks_embedded"] == 0
-    assert again.modes["bm25"]["hit@1"] == pytest.approx(data["modes"]["bm25"]["hit@1"])
+    assert again.extra["ingest"]["files_unchanged"] == 1 and again.extra["ingest"]["chunks_embedded"] == 0
+    assert again.extra["modes"]["bm25"]["hit@1"] == pytest.approx(data["modes"]["bm25"]["hit@1"])

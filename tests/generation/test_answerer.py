@@ -32,13 +32,6 @@ def docs_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def default_backend(default_model: Path) -> Iterator[LlamaCppBackend]:
-    backend = LlamaCppBackend(default_model, context=4096, threads=2, timeout=300)
-    yield backend
-    backend.close()
-
-
-@pytest.fixture(scope="module")
 def default_server(default_model: Path) -> Iterator[LlamaCppServer]:
     server = LlamaCppServer(default_model, context=4096, threads=2)
     yield server

@@ -1,0 +1,151 @@
+"""Claim support checking: supported, contradicted (conflicts with the sources) or unverifiable (not in them).
+
+Signals, each measurable on its own (``signals`` picks them, for ablations):
+
+- ``lexical``: share of the claim's new content words found in the sources, and whether it names numbers or
+  names the sources never mention;
+- ``embedding``: cosine similarity of the claim (after its question) to the best source sentence;
+- ``llm``: a one-word verdict from the generation backend (:mod:`ragqa.eval.judge`).
+
+Combined, they form a cascade: the cheap signals settle the clear cases (new content fully present → supported;
+most of it absent → not supported); only the uncertain middle band costs an LLM call. A claim that is not
+supported counts as *contradicted* when it brings a number or name the sources lack while staying on their
+topic (the source says Delhi, the claim says Mumbai) or when the judge says so; otherwise *unverifiable*.
+Thresholds were picked on HaluEval QA records 0–399 (see the README's hallucination section).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ragqa.eval.claims import Claim
+from ragqa.eval.grounding import LexicalGrounding, lexical_grounding
+from ragqa.eval.judge import LLMJudge, Verdict
+from ragqa.eval.similarity import SentenceMatch, SentenceMatcher
+
+Signal = Literal["lexical", "embedding", "llm"]
+ALL_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding", "llm"})
+
+GROUNDED_COVERAGE = 0.9  # ≥: the claim's new words are in the sources
+UNGROUNDED_COVERAGE = 0.5  # <: most of them are not
+# Cosine similarity of claim and best source sentence (or pair) per embedder: at or above is "on topic".
+# MiniLM: unrelated claims score ~0.2, claims about the source's subject ≥ 0.35. e5 scores are compressed
+# (see RELEVANCE_FLOOR in generation/answerer.py); its values are set by analogy, not calibrated on labels.
+ON_TOPIC = {"minilm": 0.35, "e5-multilingual": 0.80}
+# Embedding-only decision (the ablation row): at or above counts as supported; 0.60 was best on HaluEval 0-399.
+SUPPORTIVE = {"minilm": 0.60, "e5-multilingual": 0.88}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCheck:
+    claim: Claim
+    verdict: Verdict
+    decided_by: str  # which signal settled it: "lexical", "embedding", "llm", "lexical+embedding"
+    lexical: LexicalGrounding | None
+    match: SentenceMatch | None
+    judge: Verdict | None  # the LLM's verdict when it was asked
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "claim": self.claim.text,
+            "citations": list(self.claim.citations),
+            "verdict": self.verdict,
+            "decided_by": self.decided_by,
+            "coverage": round(self.lexical.coverage, 4) if self.lexical else None,
+            "missing": [*self.lexical.missing_numbers, *self.lexical.missing_names] if self.lexical else [],
+            "similarity": round(self.match.score, 4) if self.match else None,
+            "best_source": self.match.source + 1 if self.match and self.match.source >= 0 else None,
+            "best_sentence": self.match.sentence if self.match else "",
+            "judge": self.judge,
+        }
+
+
+class SupportChecker:
+    def __init__(
+        self,
+        matcher: SentenceMatcher | None,
+        judge: LLMJudge | None,
+        signals: frozenset[Signal] = ALL_SIGNALS,
+    ) -> None:
+        if not signals:
+            raise ValueError("at least one signal is needed")
+        if "embedding" in signals and matcher is None:
+            raise ValueError("the embedding signal needs a sentence matcher")
+        if "llm" in signals and judge is None:
+            raise ValueError("the llm signal needs a judge")
+        self.matcher = matcher
+        self.judge = judge
+        self.signals = signals
+        name = matcher.embedder.name if matcher else "minilm"
+        self.on_topic = ON_TOPIC.get(name, ON_TOPIC["minilm"])
+        self.supportive = SUPPORTIVE.get(name, SUPPORTIVE["minilm"])
+
+    def check(self, claims: Sequence[Claim], sources: Sequence[str], question: str = "") -> list[ClaimCheck]:
+        """Check each claim against all of ``sources`` (the texts the answer was given, in prompt order)."""
+        if not claims:
+            return []
+        joined = "\n".join(sources)
+        lexical = (
+            [lexical_grounding(c.text, joined, question) for c in claims]
+            if "lexical" in self.signals
+            else [None] * len(claims)
+        )
+        matches: list[SentenceMatch | None] = (
+            list(self.matcher.best([c.text for c in claims], sources, question))
+            if self.matcher is not None
+            else [None] * len(claims)
+        )
+        return [
+            self._decide(c, lex, m, sources, question)
+            for c, lex, m in zip(claims, lexical, matches, strict=True)
+        ]
+
+    def _ask(
+        self, claim: Claim, match: SentenceMatch | None, sources: Sequence[str], question: str
+    ) -> Verdict | None:
+        """The judge reads the claim's cited sources and its best-matching one (all, when neither is known):
+        fewer prompt tokens, and the source that matters first."""
+        assert self.judge is not None
+        keep = [n - 1 for n in claim.citations if 1 <= n <= len(sources)]
+        if match is not None and match.source >= 0 and match.source not in keep:
+            keep.append(match.source)
+        shown = [sources[i] for i in sorted(keep)] or list(sources)
+        return self.judge.verdict(claim.text, shown, question)
+
+    def _decide(
+        self,
+        claim: Claim,
+        lex: LexicalGrounding | None,
+        match: SentenceMatch | None,
+        sources: Sequence[str],
+        question: str,
+    ) -> ClaimCheck:
+        use_embedding = "embedding" in self.signals and match is not None
+        on_topic = match is not None and match.score >= self.on_topic
+
+        def done(verdict: Verdict, by: str, judged: Verdict | None = None) -> ClaimCheck:
+            return ClaimCheck(claim, verdict, by, lex, match, judged)
+
+        def unsupported(by: str) -> ClaimCheck:
+            conflicting = lex is not None and lex.details_missing and (on_topic or not use_embedding)
+            return done("contradicted" if conflicting else "unverifiable", by)
+
+        if lex is None:  # embedding and/or llm only
+            if "llm" in self.signals:
+                judged = self._ask(claim, match, sources, question)
+                return done(judged or "unverifiable", "llm", judged)
+            assert match is not None
+            return done("supported" if match.score >= self.supportive else "unverifiable", "embedding")
+
+        grounded = lex.coverage >= GROUNDED_COVERAGE and not lex.details_missing
+        if grounded and (not use_embedding or on_topic or "llm" not in self.signals):
+            return done("supported", "lexical")
+        if lex.coverage < UNGROUNDED_COVERAGE:
+            return unsupported("lexical+embedding" if use_embedding else "lexical")
+        if "llm" in self.signals:  # the uncertain band
+            judged = self._ask(claim, match, sources, question)
+            if judged is not None:
+                return done(judged, "llm", judged)
+        return done("supported", "lexical") if grounded else unsupported("lexical")

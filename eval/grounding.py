@@ -1,0 +1,87 @@
+"""Lexical grounding of a claim in its sources: are the claim's content words, numbers and names there?
+
+Only what the claim adds counts: words, numbers and names that already appear in the question are context the
+user supplied, not something the answer asserts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ragqa.retrieval.lexical import LexicalTokenizer
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[,，]\d{3})*(?:\.\d+)?(?![\w])|\d+")
+# A name: a capitalised word (or a run of them) not opening the claim, e.g. "Bauer Media Group", "Mumbai".
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+
+
+# Function words that carry no claim (the BM25 stop list is short on purpose; grounding wants a longer one).
+_FUNCTION_WORDS = """
+a about above after again against all also am an and any are as at be because been before being below between
+both but by can could did do does doing done down during each either else ever few for from further had has
+have having he her here hers herself him himself his how however i if in into is it its itself just may me
+might more most much must my myself neither no nor not now of off on once one only or other our ours out over
+own per same shall she should since so some such than that the their theirs them themselves then there these
+they this those though through thus to too under until up upon us very was we were what when where whether
+which while who whom whose why will with within without would yes yet you your
+"""
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> LexicalTokenizer:
+    return LexicalTokenizer("precise")
+
+
+@lru_cache(maxsize=1)
+def _function_stems() -> frozenset[str]:
+    return frozenset(_tokenizer().tokenize(_FUNCTION_WORDS))
+
+
+def _content(text: str) -> list[str]:
+    skip = _function_stems()
+    return [t for t in _tokenizer().tokenize(text) if t not in skip]
+
+
+def _numbers(text: str) -> set[str]:
+    return {m.replace(",", "").replace("，", "") for m in _NUMBER.findall(text)}
+
+
+def _names(text: str) -> list[str]:
+    return [m.group(0) for m in _NAME.finditer(text)]
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalGrounding:
+    coverage: float  # share of the claim's new content tokens found in the sources (1.0 when it adds none)
+    new_tokens: int
+    missing_numbers: tuple[str, ...]
+    missing_names: tuple[str, ...]
+
+    @property
+    def details_missing(self) -> bool:
+        """A number or a name the sources never mention: the typical shape of a made-up detail."""
+        return bool(self.missing_numbers or self.missing_names)
+
+
+def lexical_grounding(claim: str, sources: str, question: str = "") -> LexicalGrounding:
+    given = set(_content(question))
+    source_tokens = set(_tokenizer().tokenize(sources))
+    new = [t for t in dict.fromkeys(_content(claim)) if t not in given]
+    found = sum(t in source_tokens for t in new)
+    source_numbers = _numbers(sources)
+    missing_numbers = sorted(_numbers(claim) - source_numbers - _numbers(question))
+    lowered_sources, lowered_question = sources.lower(), question.lower()
+    missing_names = [
+        name
+        for name in dict.fromkeys(_names(claim))
+        if name.lower() not in lowered_question
+        and not all(part.lower() in lowered_sources for part in name.split())
+    ]
+    return LexicalGrounding(
+        coverage=found / len(new) if new else 1.0,
+        new_tokens=len(new),
+        missing_numbers=tuple(missing_numbers),
+        missing_names=tuple(missing_names),
+    )

@@ -1,0 +1,83 @@
+"""The claim checker with the real embedder and, for the LLM signal, the real default model."""
+
+from __future__ import annotations
+
+import pytest
+
+from ragqa.eval.checker import SupportChecker
+from ragqa.eval.claims import Claim, split_claims
+from ragqa.eval.faithfulness import check_answer
+from ragqa.eval.judge import LLMJudge, parse_verdict
+from ragqa.eval.similarity import SentenceMatcher
+from ragqa.generation.llamacpp_backend import LlamaCppBackend
+from ragqa.retrieval.embedders import Embedder
+
+SOURCES = [
+    "The Oberoi Group is a hotel company with its head office in Delhi. It was founded in 1934 by Mohan Singh Oberoi.",
+    "The Eiffel Tower is a wrought-iron lattice tower in Paris. It is 330 metres tall.",
+]
+QUESTION = "Where is the head office of the Oberoi Group?"
+
+
+@pytest.fixture(scope="module")
+def matcher(embedder: Embedder) -> SentenceMatcher:
+    return SentenceMatcher(embedder)
+
+
+def test_cheap_signals_sort_supported_contradicted_and_unverifiable(matcher: SentenceMatcher) -> None:
+    checker = SupportChecker(matcher, None, frozenset({"lexical", "embedding"}))
+    claims = [
+        Claim("The head office is in Delhi.", (1,)),
+        Claim("The Oberoi Group has its head office in Mumbai.", (1,)),
+        Claim("Its chef won three Michelin stars for vegan cuisine.", ()),
+    ]
+    checks = checker.check(claims, SOURCES, QUESTION)
+    assert [c.verdict for c in checks] == ["supported", "contradicted", "unverifiable"]
+    assert checks[0].match is not None and checks[0].match.source == 0
+    assert "Delhi" in checks[0].match.sentence
+    assert checks[1].lexical is not None and checks[1].lexical.missing_names == ("Mumbai",)
+
+
+def test_faithfulness_and_citation_metrics(matcher: SentenceMatcher) -> None:
+    checker = SupportChecker(matcher, None, frozenset({"lexical", "embedding"}))
+    answer = "The head office is in Delhi[2]. The tower is 330 metres tall[2]. The group was founded in 1950."
+    check = check_answer(checker, answer, SOURCES, question=QUESTION)
+    assert [c.verdict for c in check.claims] == ["supported", "supported", "contradicted"]
+    assert check.faithfulness == pytest.approx(2 / 3) and check.contradicted == pytest.approx(1 / 3)
+    assert check.hallucinated
+    assert check.citation_precision == pytest.approx(0.5)  # [2] does not say where the head office is
+    assert check.citation_recall == 1.0  # both supported claims carry a citation
+
+
+def test_refusals_are_scored_never_nan(matcher: SentenceMatcher) -> None:
+    checker = SupportChecker(matcher, None, frozenset({"lexical", "embedding"}))
+    check = check_answer(checker, "The documents do not say.", SOURCES, refused=True)
+    assert check.faithfulness == 1.0 and not check.hallucinated and check.claims == []
+    assert check.metrics()["citation_precision"] is None  # no citation to judge, explicitly
+
+
+def test_each_signal_alone_gives_a_verdict(matcher: SentenceMatcher) -> None:
+    claims = split_claims("The Oberoi Group has its head office in Delhi.")
+    for signals in ({"lexical"}, {"embedding"}):
+        (check,) = SupportChecker(matcher, None, frozenset(signals)).check(claims, SOURCES, QUESTION)  # type: ignore[arg-type]
+        assert check.verdict == "supported", signals
+    with pytest.raises(ValueError, match="needs a judge"):
+        SupportChecker(matcher, None, frozenset({"llm"}))
+
+
+def test_parse_verdict() -> None:
+    assert parse_verdict("SUPPORTED.") == "supported"
+    assert parse_verdict("contradicted") == "contradicted"
+    assert parse_verdict("Unverifiable") == "unverifiable"
+    assert parse_verdict("I think so") is None
+
+
+def test_llm_judge_on_the_default_model(default_backend: LlamaCppBackend, matcher: SentenceMatcher) -> None:
+    judge = LLMJudge(default_backend)
+    assert judge.verdict("The head office is in Delhi.", SOURCES[:1], QUESTION) == "supported"
+    assert judge.verdict("The Eiffel Tower is 20 metres tall.", SOURCES[1:]) != "supported"
+    # in the full cascade the judge is asked only about the uncertain band
+    checker = SupportChecker(matcher, judge)
+    calls = judge.calls
+    checker.check(split_claims("The head office is in Delhi."), SOURCES, QUESTION)
+    assert judge.calls == calls  # settled by the lexical signal, no LLM call

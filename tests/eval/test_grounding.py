@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from ragqa.eval.grounding import lexical_grounding
+
+SOURCE = (
+    "The Oberoi family is an Indian family that is famous for its involvement in hotels. "
+    "The Oberoi Group is a hotel company with its head office in Delhi. It was founded in 1934."
+)
+QUESTION = "The Oberoi family is part of a hotel company that has a head office in what city?"
+
+
+def test_a_span_from_the_source_is_fully_grounded() -> None:
+    g = lexical_grounding("Delhi", SOURCE, QUESTION)
+    assert g.coverage == 1.0 and not g.details_missing
+
+
+def test_a_made_up_city_is_a_missing_name() -> None:
+    g = lexical_grounding("The Oberoi family's hotel company is based in Mumbai.", SOURCE, QUESTION)
+    assert g.missing_names == ("Mumbai",)
+    assert g.coverage < 0.5  # only "based" and "Mumbai" are new, and neither is in the source
+
+
+def test_numbers_must_match() -> None:
+    assert lexical_grounding("It was founded in 1934.", SOURCE).missing_numbers == ()
+    assert lexical_grounding("It was founded in 1,934 or 1935.", SOURCE).missing_numbers == ("1935",)
+
+
+def test_restating_the_question_adds_nothing() -> None:
+    g = lexical_grounding("a hotel company with a head office", SOURCE, QUESTION)
+    assert g.new_tokens == 0 and g.coverage == 1.0
+
+
+def test_chinese_words_are_segmented() -> None:
+    source = "北京是中华人民共和国的首都，也是全国的政治中心。"
+    assert lexical_grounding("北京是首都", source).coverage == 1.0
+    assert lexical_grounding("上海是首都", source).coverage == pytest.approx(0.5)
