@@ -133,6 +133,7 @@ def _ask(
         "gold_recall": gold_recall(answer.answer, golds) if scored else 0.0,
         "cited": answer.cited,
         "invalid_citations": answer.invalid_citations,
+        "source_docs": [h.doc_id for h in answer.sources],
         "timings_ms": timings,
     }
     if check is not None:
@@ -188,6 +189,7 @@ def run_qa_eval(
         answer, _, row = _ask(answerer, checker, question, golds, params)
         row["id"] = qid
         row["set"] = "answerable"
+        row["gold_doc"] = gold_doc
         row["gold_retrieved"] = any(h.doc_id == gold_doc for h in answer.sources)
         rows.append(row)
         if unanswerable:
@@ -195,6 +197,7 @@ def run_qa_eval(
             _, _, blind_row = _ask(blind, checker, question, golds, params)
             blind_row["id"] = f"{qid}-held-out"
             blind_row["set"] = "unanswerable"
+            blind_row["gold_doc"] = gold_doc
             blind_rows.append(blind_row)
     answered = [r for r in rows if r["status"] == "ok"]
     spoken = [r for r in answered if not r["refused"]]

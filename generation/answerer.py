@@ -34,7 +34,19 @@ _DECLINE = re.compile(
     re.IGNORECASE,
 )
 
+_MARKERS = re.compile(r"\[\d+\]")
+_SHORT_DECLINE_CHARS = 60  # "I don't know [1][2]." declines even with citations; a long cited answer does not
+
 _GENERATION_FAILURES = (GenerationError, ModelFileError)
+
+
+def is_declined(text: str, *, cited: bool) -> bool:
+    """The model said nothing ("", or only citation markers such as "[2]."), or declined: any uncited decline,
+    or a short cited one ("I don't know [1]."); a long cited answer that mentions a gap still answers."""
+    content = _MARKERS.sub("", text).strip()
+    if not any(ch.isalnum() for ch in content):
+        return True
+    return bool(_DECLINE.search(content)) and (not cited or len(content) <= _SHORT_DECLINE_CHARS)
 
 Status = Literal["ok", "generation_unavailable", "policy"]
 RefusalReason = Literal["policy", "no_sources", "low_relevance", "model_declined", "output_blocked"]
@@ -186,9 +198,9 @@ class Answerer:
             usage,
             dropped_sources=packed.dropped,
         )
-        if not report.cited and (not report.text or _DECLINE.search(report.text)):
+        if is_declined(report.text, cited=bool(report.cited)):
             answer.refused, answer.refusal_reason = True, "model_declined"
-            answer.uncited_sentences = []
+            answer.uncited_sentences, answer.cited = [], []
         if self.policy is not None and (blocked := self.policy.check_answer(report.text)):
             answer.answer, answer.cited, answer.status = blocked.text, [], "policy"
             answer.refused, answer.refusal_reason = True, "output_blocked"

@@ -26,7 +26,9 @@ def test_a_clause_with_its_own_citation_keeps_only_it() -> None:
 
 
 def test_chinese_sentences_and_clauses() -> None:
-    claims = split_claims("ragqa 使用结巴分词处理中文【1】。它把稀疏检索和稠密检索融合，但是不需要网络连接[2]。")
+    claims = split_claims(
+        "ragqa 使用结巴分词处理中文【1】。它把稀疏检索和稠密检索融合，但是不需要网络连接[2]。"
+    )
     assert [c.citations for c in claims] == [(1,), (2,), (2,)]
     assert claims[0].text == "ragqa 使用结巴分词处理中文。"
     assert claims[2].text.startswith("但是不需要网络")

@@ -1,0 +1,65 @@
+"""``ragqa eval qa`` end to end on real XQuAD paragraphs with the real default llama.cpp model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ragqa.config import Settings
+from ragqa.errors import InputError
+from ragqa.eval.qa_eval import run_qa_eval
+from ragqa.generation.llamacpp_backend import LlamaCppBackend
+from ragqa.generation.sampling import SamplingParams
+
+
+@pytest.fixture
+def one_article(shared_data: Path, tmp_path: Path) -> Path:
+    data = json.loads((shared_data / "xquad" / "xquad.en.json").read_text(encoding="utf-8"))
+    path = tmp_path / "xquad-en-one.json"
+    path.write_text(json.dumps({"data": data["data"][:1], "version": "1.1"}), encoding="utf-8")
+    return path
+
+
+def test_answerable_and_unanswerable_sets(
+    settings: Settings, default_backend: LlamaCppBackend, one_article: Path, tmp_path: Path
+) -> None:
+    params = SamplingParams(temperature=0, seed=0, max_tokens=80)
+    report = run_qa_eval(settings, one_article, default_backend, limit=2, out=tmp_path / "qa", params=params)
+    m = report.metrics
+    for key in (
+        "exact_match",
+        "token_f1",
+        "faithfulness",
+        "contradicted",
+        "unverifiable",
+        "citation_precision",
+        "citation_recall",
+        "citations_resolve",
+        "refusal_rate",
+        "correct_refusal_rate",
+        "p50_ms",
+    ):
+        assert key in m and m[key] == m[key], key  # present, and never NaN
+    assert m["questions"] == 2 and m["unanswerable_questions"] == 2
+    answerable = [i for i in report.items if i["set"] == "answerable"]
+    held_out = [i for i in report.items if i["set"] == "unanswerable"]
+    assert all(i["gold_retrieved"] for i in answerable)  # one article: its paragraph is always found
+    for item in held_out:  # the question's own paragraph never reaches the model
+        assert item["gold_doc"] not in item["source_docs"] and item["source_docs"]
+    for item in report.items:
+        if item["status"] == "ok" and not item["refused"]:
+            assert item["claims"] and {c["verdict"] for c in item["claims"]} <= {
+                "supported",
+                "contradicted",
+                "unverifiable",
+            }
+    assert {"retrieval", "generation", "answer"} <= set(report.latency_ms)
+    html = (tmp_path / "qa" / "report.html").read_text()
+    assert "faithfulness (answered)" in html and "latency per stage" in html
+
+
+def test_missing_file(settings: Settings, small_backend: LlamaCppBackend, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such SQuAD file"):
+        run_qa_eval(settings, tmp_path / "nope.json", small_backend)
