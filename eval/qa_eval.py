@@ -34,6 +34,7 @@ from ragqa.generation.prompt import is_chinese
 from ragqa.generation.sampling import SamplingParams
 from ragqa.retrieval.service import open_searcher
 
+_ANSWERS = "answers.jsonl"
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _CITATION = re.compile(r"\[\d+\]")
 
@@ -168,11 +169,18 @@ def run_qa_eval(
     progress: bool = False,
     unanswerable: bool = True,
     check_claims: bool = True,
+    resume: bool = False,
 ) -> Report:
     """Answer the questions (answerable set), then the same questions with their paragraph held out
-    (unanswerable set: the right answer is a refusal); check every claim of every answer."""
+    (unanswerable set: the right answer is a refusal); check every claim of every answer.
+
+    Every finished question is appended to ``OUT/answers.jsonl`` at once, so a long run that stops (Ctrl-C, a
+    crash, a reboot) loses nothing; ``resume=True`` picks up where it stopped.
+    """
     if not squad.is_file():
         raise InputError(f"no such SQuAD file: {squad}")
+    out = out or settings.data_dir / "reports" / f"qa-{squad.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    done = _previous_rows(out / _ANSWERS, resume)
     started = time.perf_counter()
     eval_settings, dataset = collection_for(settings, squad=squad, progress=progress)
     questions = _load_questions(squad)[: limit or None]
@@ -184,7 +192,14 @@ def run_qa_eval(
     params = params or SamplingParams(seed=0)
     rows: list[dict[str, Any]] = []
     blind_rows: list[dict[str, Any]] = []
+    out.mkdir(parents=True, exist_ok=True)
+    log = (out / _ANSWERS).open("a", encoding="utf-8")
     for qid, question, golds in tqdm(questions, desc="qa", unit="q", disable=not progress):
+        if qid in done and (not unanswerable or f"{qid}-held-out" in done):
+            rows.append(done[qid])
+            if unanswerable:
+                blind_rows.append(done[f"{qid}-held-out"])
+            continue
         gold_doc = next(iter(dataset.qrels.get(qid, {})), None)
         answer, _, row = _ask(answerer, checker, question, golds, params)
         row["id"] = qid
@@ -199,6 +214,10 @@ def run_qa_eval(
             blind_row["set"] = "unanswerable"
             blind_row["gold_doc"] = gold_doc
             blind_rows.append(blind_row)
+        for finished in (row, blind_row) if unanswerable else (row,):
+            log.write(json.dumps(finished, ensure_ascii=False) + "\n")
+        log.flush()
+    log.close()
     answered = [r for r in rows if r["status"] == "ok"]
     spoken = [r for r in answered if not r["refused"]]
     latencies = [r["timings_ms"]["answer"] for r in rows + blind_rows] or [0.0]
@@ -267,5 +286,24 @@ def run_qa_eval(
         latency_ms=stages,
         items=rows + blind_rows,
     )
-    report.write(out or settings.data_dir / "reports" / f"qa-{dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    report.extra["resumed_questions"] = sum(qid in done for qid, _, _ in questions)
+    report.write(out)
     return report
+
+
+def _previous_rows(path: Path, resume: bool) -> dict[str, dict[str, Any]]:
+    if not path.exists():
+        return {}
+    if not resume:
+        raise InputError(
+            f"{path} holds a previous run's answers; pass --resume to continue it, or another --out"
+        )
+    rows: dict[str, dict[str, Any]] = {}
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short when the run stopped: that question is asked again
+            rows[row["id"]] = row
+    return rows

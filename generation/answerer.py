@@ -48,6 +48,7 @@ def is_declined(text: str, *, cited: bool) -> bool:
         return True
     return bool(_DECLINE.search(content)) and (not cited or len(content) <= _SHORT_DECLINE_CHARS)
 
+
 Status = Literal["ok", "generation_unavailable", "policy"]
 RefusalReason = Literal["policy", "no_sources", "low_relevance", "model_declined", "output_blocked"]
 

@@ -351,6 +351,9 @@ def eval_qa(
             "--check-claims/--no-check-claims", help="Check every answer claim against its sources."
         ),
     ] = True,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run in --out: questions already answered are kept.")
+    ] = False,
     backend: Annotated[str | None, typer.Option(help="llamacpp | openai | vllm.")] = None,
     model: Annotated[
         str | None, typer.Option(help="Packaged model, .gguf path, or served model name.")
@@ -373,6 +376,7 @@ def eval_qa(
             progress=sys.stderr.isatty(),
             unanswerable=unanswerable,
             check_claims=check_claims,
+            resume=resume,
         )
     finally:
         generator.close()

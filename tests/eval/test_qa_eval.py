@@ -59,6 +59,19 @@ def test_answerable_and_unanswerable_sets(
     html = (tmp_path / "qa" / "report.html").read_text()
     assert "faithfulness (answered)" in html and "latency per stage" in html
 
+    # every finished question was logged as it finished; a stopped run resumes instead of starting over
+    logged = (tmp_path / "qa" / "answers.jsonl").read_text().splitlines()
+    assert len(logged) == 4
+    with pytest.raises(InputError, match="--resume"):
+        run_qa_eval(settings, one_article, default_backend, limit=2, out=tmp_path / "qa", params=params)
+    (tmp_path / "qa" / "answers.jsonl").write_text("\n".join(logged[:2]) + "\n" + logged[2][:40])  # cut short
+    again = run_qa_eval(
+        settings, one_article, default_backend, limit=2, out=tmp_path / "qa", params=params, resume=True
+    )
+    assert again.extra["resumed_questions"] == 1
+    assert [i["answer"] for i in again.items][:1] == [report.items[0]["answer"]]
+    assert again.metrics["questions"] == 2 and again.metrics["unanswerable_questions"] == 2
+
 
 def test_missing_file(settings: Settings, small_backend: LlamaCppBackend, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such SQuAD file"):
