@@ -173,6 +173,11 @@ class DocStore:
         for vid, tokens in self._db.execute("SELECT vid, tokens FROM chunks ORDER BY vid"):
             yield vid, tokens.split(" ") if tokens else []
 
+    def iter_indexed(self) -> Iterator[tuple[str, str]]:
+        """(indexed text, doc id) of every chunk, in vector-id order: what the embedder and BM25 saw."""
+        for context, text, doc_id in self._db.execute("SELECT context, text, doc_id FROM chunks ORDER BY vid"):
+            yield (f"{context}\n{text}" if context else text), doc_id
+
     def chunks_by_vid(self, vids: Iterable[int]) -> dict[int, StoredChunk]:
         rows = self._select_in(
             'SELECT c.vid, c.chunk_id, c.doc_id, c.ordinal, c.text, c.context, c.start, c."end", '

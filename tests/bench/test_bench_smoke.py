@@ -23,3 +23,44 @@ def test_api_bench_smoke(tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     assert [lv["concurrency"] for lv in result["levels"]] == [1, 2]
     assert all(lv["errors"] == 0 and lv["requests"] > 0 for lv in result["levels"])
+
+
+def _smoke(script: str, tmp_path: Path, *extra: str) -> tuple[str, dict]:
+    out = tmp_path / f"{script}.json"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / f"{script}.py"), "--smoke", "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout, json.loads(out.read_text())
+
+
+def test_retrieval_bench_smoke(tmp_path: Path) -> None:
+    stdout, result = _smoke("retrieval", tmp_path, "--cache", str(tmp_path / "cache"))
+    systems = [r["system"] for r in result["results"]]
+    assert systems == [
+        "ragqa bm25",
+        "ragqa dense",
+        "ragqa hybrid",
+        "rank-bm25 BM25Okapi",
+        "LangChain EnsembleRetriever",
+    ]
+    assert all(r["p50_ms"] > 0 and r["chunks"] >= 250 for r in result["results"])
+    assert all(0 <= r["ndcg@10_peer_subset"] <= 1 for r in result["results"])
+    assert "ragqa faster ×" in stdout and result["embedding"]["chunks"] == result["results"][0]["chunks"]
+
+
+def test_ingest_bench_smoke(tmp_path: Path) -> None:
+    stdout, result = _smoke("ingest", tmp_path)
+    assert result["chunks"] > 40 and 0 < result["share_of_ceiling"] <= 1.5
+    assert "share of ceiling" in stdout
+
+
+def test_generation_bench_smoke(tmp_path: Path) -> None:
+    stdout, result = _smoke("generation", tmp_path)
+    (row,) = result["results"]
+    assert row["model"] == "qwen2.5-coder-0.5b" and row["prompt_tokens"] == 256
+    assert row["ttft_ms"] > 0 and row["decode_tok_s"] > 0 and row["generated"] > 1
+    assert "decode tok/s" in stdout
