@@ -65,7 +65,7 @@ class CachedEmbedder(Embedder):
         self.vectors: dict[bytes, np.ndarray] = {}
         if path.exists():
             data = np.load(path)
-            self.vectors = dict(zip(map(bytes, data["keys"]), data["vectors"], strict=True))
+            self.vectors = {k.tobytes(): v for k, v in zip(data["keys"], data["vectors"], strict=True)}
         self.seconds = 0.0
         self.embedded = 0
 
@@ -93,7 +93,7 @@ class CachedEmbedder(Embedder):
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        keys = np.frombuffer(b"".join(self.vectors), dtype="S16")
+        keys = np.frombuffer(b"".join(self.vectors), dtype=np.uint8).reshape(-1, 16)  # raw bytes, NULs kept
         tmp = self.path.with_suffix(".tmp.npz")
         np.savez(tmp, keys=keys, vectors=np.stack(list(self.vectors.values())))
         tmp.replace(self.path)

@@ -27,6 +27,10 @@ from ragqa.eval.similarity import SentenceMatch, SentenceMatcher
 
 Signal = Literal["lexical", "embedding", "llm"]
 ALL_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding", "llm"})
+# The default: on HaluEval QA (4,000 answers) lexical+embedding reached accuracy 0.855 and adding the packaged
+# 1.5B judge in the uncertain band lowered it to 0.793 (it calls too many hallucinations supported); the judge
+# stays available for stronger served models.
+CHEAP_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding"})
 
 GROUNDED_COVERAGE = 0.9  # ≥: the claim's new words are in the sources
 UNGROUNDED_COVERAGE = 0.5  # <: most of them are not
@@ -67,7 +71,7 @@ class SupportChecker:
         self,
         matcher: SentenceMatcher | None,
         judge: LLMJudge | None,
-        signals: frozenset[Signal] = ALL_SIGNALS,
+        signals: frozenset[Signal] = CHEAP_SIGNALS,
     ) -> None:
         if not signals:
             raise ValueError("at least one signal is needed")

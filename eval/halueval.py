@@ -19,7 +19,7 @@ from typing import Any
 from tqdm import tqdm
 
 from ragqa.errors import InputError
-from ragqa.eval.checker import ALL_SIGNALS, Signal, SupportChecker
+from ragqa.eval.checker import ALL_SIGNALS, CHEAP_SIGNALS, Signal, SupportChecker
 from ragqa.eval.faithfulness import AnswerCheck, check_answer
 from ragqa.eval.judge import LLMJudge, Verdict
 from ragqa.eval.report import Report, Table
@@ -133,7 +133,7 @@ def run_halueval(
     records = load_halueval(path, limit)
     cached = CachedJudge(judge) if judge is not None else None
     started = time.perf_counter()
-    signals = ALL_SIGNALS if cached else frozenset({"lexical", "embedding"})
+    signals = ALL_SIGNALS if cached else CHEAP_SIGNALS
     main = SupportChecker(matcher, cached, signals)
     checks = [
         _check_record(main, r) for r in tqdm(records, desc="halueval", unit="rec", disable=not progress)

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from ragqa.config import Settings
 from ragqa.errors import InputError
-from ragqa.eval.checker import SupportChecker
+from ragqa.eval.checker import ALL_SIGNALS, CHEAP_SIGNALS, SupportChecker
 from ragqa.eval.faithfulness import AnswerCheck, check_answer
 from ragqa.eval.held_out import HeldOutSearcher
 from ragqa.eval.judge import LLMJudge
@@ -169,6 +169,7 @@ def run_qa_eval(
     progress: bool = False,
     unanswerable: bool = True,
     check_claims: bool = True,
+    judge: bool = False,
     resume: bool = False,
 ) -> Report:
     """Answer the questions (answerable set), then the same questions with their paragraph held out
@@ -188,7 +189,15 @@ def run_qa_eval(
     answerer = Answerer(eval_settings, searcher, backend)
     held_out = HeldOutSearcher(searcher)
     blind = Answerer(eval_settings, held_out, backend)
-    checker = SupportChecker(SentenceMatcher(searcher.embedder), LLMJudge(backend)) if check_claims else None
+    checker = (
+        SupportChecker(
+            SentenceMatcher(searcher.embedder),
+            LLMJudge(backend) if judge else None,
+            ALL_SIGNALS if judge else CHEAP_SIGNALS,
+        )
+        if check_claims
+        else None
+    )
     params = params or SamplingParams(seed=0)
     rows: list[dict[str, Any]] = []
     blind_rows: list[dict[str, Any]] = []
@@ -266,7 +275,8 @@ def run_qa_eval(
             "answer_k": settings.answer_k,
             "collection": eval_settings.collection,
             "embedder": searcher.embedder.name,
-            "judge": backend.model if check_claims else None,
+            "signals": sorted(checker.signals) if checker else [],
+            "judge": backend.model if checker and checker.judge else None,
             "unanswerable_set": "each question asked again with its own paragraph's chunks held out of retrieval",
         },
         tables=[

@@ -354,6 +354,12 @@ def eval_qa(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the run in --out: questions already answered are kept.")
     ] = False,
+    judge: Annotated[
+        bool,
+        typer.Option(
+            "--judge/--no-judge", help="Let the LLM judge settle uncertain claims (off by default)."
+        ),
+    ] = False,
     backend: Annotated[str | None, typer.Option(help="llamacpp | openai | vllm.")] = None,
     model: Annotated[
         str | None, typer.Option(help="Packaged model, .gguf path, or served model name.")
@@ -376,6 +382,7 @@ def eval_qa(
             progress=sys.stderr.isatty(),
             unanswerable=unanswerable,
             check_claims=check_claims,
+            judge=judge,
             resume=resume,
         )
     finally:
@@ -394,8 +401,13 @@ def eval_hallucination(
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json/.md/.html.")] = None,
     judge: Annotated[
-        bool, typer.Option("--judge/--no-judge", help="Use the LLM judge for uncertain claims.")
-    ] = True,
+        bool,
+        typer.Option(
+            "--judge/--no-judge",
+            help="Also ask the LLM judge about uncertain claims, and run the ablation rows that use it "
+            "(off by default: on HaluEval the packaged 1.5B judge lowered accuracy; see README).",
+        ),
+    ] = False,
     judge_sample: Annotated[
         int, typer.Option(min=0, help="Records on which the LLM-alone ablation asks about every claim.")
     ] = 250,

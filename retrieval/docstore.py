@@ -175,7 +175,9 @@ class DocStore:
 
     def iter_indexed(self) -> Iterator[tuple[str, str]]:
         """(indexed text, doc id) of every chunk, in vector-id order: what the embedder and BM25 saw."""
-        for context, text, doc_id in self._db.execute("SELECT context, text, doc_id FROM chunks ORDER BY vid"):
+        for context, text, doc_id in self._db.execute(
+            "SELECT context, text, doc_id FROM chunks ORDER BY vid"
+        ):
             yield (f"{context}\n{text}" if context else text), doc_id
 
     def chunks_by_vid(self, vids: Iterable[int]) -> dict[int, StoredChunk]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragqa.eval.checker import SupportChecker
+from ragqa.eval.checker import ALL_SIGNALS, SupportChecker
 from ragqa.eval.claims import Claim, split_claims
 from ragqa.eval.faithfulness import check_answer
 from ragqa.eval.judge import LLMJudge, parse_verdict
@@ -77,7 +77,10 @@ def test_llm_judge_on_the_default_model(default_backend: LlamaCppBackend, matche
     assert judge.verdict("The head office is in Delhi.", SOURCES[:1], QUESTION) == "supported"
     assert judge.verdict("The Eiffel Tower is 20 metres tall.", SOURCES[1:]) != "supported"
     # in the full cascade the judge is asked only about the uncertain band
-    checker = SupportChecker(matcher, judge)
+    checker = SupportChecker(matcher, judge, ALL_SIGNALS)
     calls = judge.calls
-    checker.check(split_claims("The head office is in Delhi."), SOURCES, QUESTION)
-    assert judge.calls == calls  # settled by the lexical signal, no LLM call
+    (clear,) = checker.check(split_claims("The head office is in Delhi."), SOURCES, QUESTION)
+    assert judge.calls == calls and clear.decided_by == "lexical"  # settled without the LLM
+    (uncertain,) = checker.check(split_claims("The group's headquarters are in Delhi."), SOURCES, QUESTION)
+    assert uncertain.lexical is not None and 0.5 <= uncertain.lexical.coverage < 0.9
+    assert judge.calls == calls + 1 and uncertain.decided_by == "llm" and uncertain.judge == uncertain.verdict
