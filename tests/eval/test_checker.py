@@ -81,6 +81,8 @@ def test_llm_judge_on_the_default_model(default_backend: LlamaCppBackend, matche
     calls = judge.calls
     (clear,) = checker.check(split_claims("The head office is in Delhi."), SOURCES, QUESTION)
     assert judge.calls == calls and clear.decided_by == "lexical"  # settled without the LLM
-    (uncertain,) = checker.check(split_claims("The Oberoi Group has its headquarters in Delhi."), SOURCES, QUESTION)
+    (uncertain,) = checker.check(
+        split_claims("The Oberoi Group has its headquarters in Delhi."), SOURCES, QUESTION
+    )
     assert uncertain.lexical is not None and 0.5 <= uncertain.lexical.coverage < 0.9
     assert judge.calls == calls + 1 and uncertain.decided_by == "llm" and uncertain.judge == uncertain.verdict
