@@ -52,10 +52,8 @@ class Chunker:
             parts = parts[:1]
         return " > ".join(parts)[:_CONTEXT_MAX_CHARS]
 
-    def _units(self, text: str, budget: int) -> list[_Unit]:
+    def _units(self, text: str, spans: list[tuple[int, int]], counts: list[int], budget: int) -> list[_Unit]:
         """Sentences, with any sentence longer than ``budget`` cut at token boundaries."""
-        spans = split_sentences(text)
-        counts = self._count([text[s:e] for s, e in spans])
         units: list[_Unit] = []
         for (start, end), count in zip(spans, counts, strict=True):
             if count <= budget:
@@ -74,9 +72,12 @@ class Chunker:
 
     def chunk(self, doc: Document) -> list[Chunk]:
         text = doc.text
-        context_tokens = self._count([self._context_for(doc, 0)])[0] if (doc.title or doc.headings) else 0
+        spans = split_sentences(text)
+        context = self._context_for(doc, 0) if (doc.title or doc.headings) else ""
+        # one tokenizer call per document: the context line and every sentence together
+        context_tokens, *counts = self._count([context, *(text[s:e] for s, e in spans)])
         budget = max(self.max_tokens - context_tokens - 2, self.max_tokens // 2)
-        units = self._units(text, budget)
+        units = self._units(text, spans, counts, budget)
         groups: list[list[_Unit]] = []
         current: list[_Unit] = []
         used = 0

@@ -42,7 +42,8 @@ class Embedder(ABC):
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        return [len(enc.ids) for enc in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+        # encode_batch_fast skips character offsets, which a count does not need (~2x faster on short texts)
+        return [len(enc.ids) for enc in self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)]
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         return list(self.tokenizer.encode(text, add_special_tokens=False).offsets)
