@@ -43,7 +43,9 @@ class Embedder(ABC):
         if not texts:
             return []
         # encode_batch_fast skips character offsets, which a count does not need (~2x faster on short texts)
-        return [len(enc.ids) for enc in self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)]
+        return [
+            len(enc.ids) for enc in self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+        ]
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         return list(self.tokenizer.encode(text, add_special_tokens=False).offsets)
