@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ragqa.generation.citations import CITATION_GROUP, CITATION_NUMBER
+from ragqa.generation.prompt import CJK_CHAR
 from ragqa.sentences import split_sentences
 
-_CITATION = re.compile(r"\s?[\[【]\s*(\d{1,3}(?:\s*[,，、;]\s*\d{1,3})*)\s*[\]】]")
-_NUMBER = re.compile(r"\d{1,3}")
 # Clause boundaries: semicolons, and commas that open a new finite clause ("..., but ...", "……，但……").
 _CLAUSE_EN = re.compile(r";\s+|,\s+(?=(?:and|but|while|whereas|although|though|yet|so)\s)", re.IGNORECASE)
 _CLAUSE_ZH = re.compile(r"[；;]|[，,](?=(?:但是|但|而且|并且|而|不过|然而|同时|因此|所以)\S)")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _MIN_CLAUSE_WORDS = 4
 _MIN_CLAUSE_CHARS_ZH = 6
 
@@ -30,25 +29,25 @@ class Claim:
 
 def _citations(text: str) -> tuple[int, ...]:
     seen: list[int] = []
-    for group in _CITATION.findall(text):
-        for n in _NUMBER.findall(group):
+    for group in CITATION_GROUP.findall(text):
+        for n in CITATION_NUMBER.findall(group):
             if int(n) not in seen:
                 seen.append(int(n))
     return tuple(seen)
 
 
 def _strip(text: str) -> str:
-    return re.sub(r"\s+", " ", _CITATION.sub("", text)).strip(" ,，;；")
+    return re.sub(r"\s+", " ", CITATION_GROUP.sub("", text)).strip(" ,，;；")
 
 
 def _long_enough(text: str) -> bool:
-    if _CJK.search(text):
-        return len(_CJK.findall(text)) >= _MIN_CLAUSE_CHARS_ZH
+    if CJK_CHAR.search(text):
+        return len(CJK_CHAR.findall(text)) >= _MIN_CLAUSE_CHARS_ZH
     return len(text.split()) >= _MIN_CLAUSE_WORDS
 
 
 def _clauses(sentence: str) -> list[str]:
-    pattern = _CLAUSE_ZH if _CJK.search(sentence) else _CLAUSE_EN
+    pattern = _CLAUSE_ZH if CJK_CHAR.search(sentence) else _CLAUSE_EN
     pieces: list[str] = []
     start = 0
     for m in pattern.finditer(sentence):

@@ -30,13 +30,13 @@ from ragqa.eval.retrieval_eval import collection_for
 from ragqa.eval.similarity import SentenceMatcher
 from ragqa.generation.answerer import Answer, Answerer
 from ragqa.generation.backend import GenerationBackend
+from ragqa.generation.citations import CITATION_MARKER
 from ragqa.generation.prompt import is_chinese
 from ragqa.generation.sampling import SamplingParams
 from ragqa.retrieval.service import open_searcher
 
 _ANSWERS = "answers.jsonl"
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_CITATION = re.compile(r"\[\d+\]")
 
 
 def _strip_punctuation(text: str) -> str:
@@ -47,7 +47,7 @@ def _strip_punctuation(text: str) -> str:
 
 def answer_tokens(text: str) -> list[str]:
     """SQuAD normalisation for English (lower, no punctuation/articles); single characters for Chinese."""
-    text = _CITATION.sub(" ", text)
+    text = CITATION_MARKER.sub(" ", text)
     if is_chinese(text):
         return [ch for ch in _strip_punctuation(text.lower()) if not ch.isspace()]
     return _ARTICLES.sub(" ", _strip_punctuation(text.lower())).split()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from ragqa.generation.prompt import CJK_CHAR
 from ragqa.retrieval.embedders import Embedder
 from ragqa.sentences import split_sentences
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
 
 _SHORT_WORDS = 5
 _SHORT_CJK_CHARS = 8
@@ -21,7 +18,7 @@ _SHORT_CJK_CHARS = 8
 def _in_context(claim: str, question: str) -> str:
     """A short answer ("Delhi") means something only after its question; a full sentence stands alone, and
     prefixing the question would make any claim look on topic."""
-    short = len(claim) <= _SHORT_CJK_CHARS if _CJK.search(claim) else len(claim.split()) <= _SHORT_WORDS
+    short = len(claim) <= _SHORT_CJK_CHARS if CJK_CHAR.search(claim) else len(claim.split()) <= _SHORT_WORDS
     return f"{question} {claim}".strip() if short else claim
 
 

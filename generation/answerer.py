@@ -17,7 +17,7 @@ from typing import Any, Literal
 from ragqa.config import Settings
 from ragqa.errors import GenerationError, InputError, ModelFileError
 from ragqa.generation.backend import GenerationBackend, Usage
-from ragqa.generation.citations import check_citations, citation_json
+from ragqa.generation.citations import CITATION_MARKER, check_citations, citation_json
 from ragqa.generation.policy import AnswerPolicy
 from ragqa.generation.prompt import PackedPrompt, pack_prompt, refusal_text
 from ragqa.generation.sampling import SamplingParams
@@ -34,7 +34,6 @@ _DECLINE = re.compile(
     re.IGNORECASE,
 )
 
-_MARKERS = re.compile(r"\[\d+\]")
 _SHORT_DECLINE_CHARS = 60  # "I don't know [1][2]." declines even with citations; a long cited answer does not
 
 _GENERATION_FAILURES = (GenerationError, ModelFileError)
@@ -43,7 +42,7 @@ _GENERATION_FAILURES = (GenerationError, ModelFileError)
 def is_declined(text: str, *, cited: bool) -> bool:
     """The model said nothing ("", or only citation markers such as "[2]."), or declined: any uncited decline,
     or a short cited one ("I don't know [1]."); a long cited answer that mentions a gap still answers."""
-    content = _MARKERS.sub("", text).strip()
+    content = CITATION_MARKER.sub("", text).strip()
     if not any(ch.isalnum() for ch in content):
         return True
     return bool(_DECLINE.search(content)) and (not cited or len(content) <= _SHORT_DECLINE_CHARS)

@@ -10,8 +10,10 @@ from typing import Any
 from ragqa.sentences import split_sentences
 from ragqa.types import Hit
 
-_GROUP = re.compile(r"\s?[\[【]\s*(\d{1,3}(?:\s*[,，、;]\s*\d{1,3})*)\s*[\]】]")
-_NUMBER = re.compile(r"\d{1,3}")
+# "[1]", "[1, 2]", "【3】" as the model writes them; group 1 holds the numbers
+CITATION_GROUP = re.compile(r"\s?[\[【]\s*(\d{1,3}(?:\s*[,，、;]\s*\d{1,3})*)\s*[\]】]")
+CITATION_NUMBER = re.compile(r"\d{1,3}")
+CITATION_MARKER = re.compile(r"\[\d+\]")  # one marker after check_citations normalised the text
 _TRAILING = re.compile(r"([.。!?！？])\s*((?:\[\d{1,3}\])+)")
 
 
@@ -29,7 +31,7 @@ def check_citations(answer: str, n_sources: int) -> CitationReport:
 
     def rewrite(match: re.Match[str]) -> str:
         nonlocal invalid
-        numbers = [int(x) for x in _NUMBER.findall(match.group(1))]
+        numbers = [int(x) for x in CITATION_NUMBER.findall(match.group(1))]
         valid = [n for n in numbers if 1 <= n <= n_sources]
         invalid += len(numbers) - len(valid)
         for n in valid:
@@ -38,12 +40,12 @@ def check_citations(answer: str, n_sources: int) -> CitationReport:
         lead = " " if match.group(0).startswith(" ") else ""
         return lead + "".join(f"[{n}]" for n in valid) if valid else ""
 
-    text = _GROUP.sub(rewrite, answer).strip()
+    text = CITATION_GROUP.sub(rewrite, answer).strip()
     text = _TRAILING.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)  # "fact. [1]" -> "fact[1]."
     uncited = []
     for start, end in split_sentences(text):
         sentence = text[start:end]
-        if not _GROUP.search(sentence) and any(ch.isalnum() for ch in sentence):
+        if not CITATION_GROUP.search(sentence) and any(ch.isalnum() for ch in sentence):
             uncited.append(sentence)
     return CitationReport(text, cited, invalid, uncited)
 

@@ -18,12 +18,12 @@ Rules:
 4. Answer in the language of the question. For a question in Chinese, answer in Chinese, and reply 我不知道。 when the sources do not contain the answer.
 5. Be brief: one to three sentences."""
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SAFETY_TOKENS = 48  # chat-template tokens around each message
 
 
 def is_chinese(text: str) -> bool:
-    return len(_CJK.findall(text)) >= max(2, len(text.strip()) // 5)
+    return len(CJK_CHAR.findall(text)) >= max(2, len(text.strip()) // 5)
 
 
 def refusal_text(question: str) -> str:
