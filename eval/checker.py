@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ragqa.eval.claims import Claim
-from ragqa.eval.grounding import LexicalGrounding, lexical_grounding
+from ragqa.eval.grounding import LexicalGrounding, SourceGrounding
 from ragqa.eval.judge import LLMJudge, Verdict
 from ragqa.eval.similarity import SentenceMatch, SentenceMatcher
 
@@ -90,12 +90,10 @@ class SupportChecker:
         """Check each claim against all of ``sources`` (the texts the answer was given, in prompt order)."""
         if not claims:
             return []
-        joined = "\n".join(sources)
-        lexical = (
-            [lexical_grounding(c.text, joined, question) for c in claims]
-            if "lexical" in self.signals
-            else [None] * len(claims)
-        )
+        lexical: list[LexicalGrounding | None] = [None] * len(claims)
+        if "lexical" in self.signals:
+            grounding = SourceGrounding("\n".join(sources), question)  # sources tokenized once per answer
+            lexical = [grounding.check(c.text) for c in claims]
         matches: list[SentenceMatch | None] = (
             list(self.matcher.best([c.text for c in claims], sources, question))
             if self.matcher is not None

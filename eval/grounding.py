@@ -65,23 +65,31 @@ class LexicalGrounding:
         return bool(self.missing_numbers or self.missing_names)
 
 
+class SourceGrounding:
+    """The sources' tokens, numbers and text (and the question's), prepared once for all claims of an answer."""
+
+    def __init__(self, sources: str, question: str = "") -> None:
+        self.given = set(_content(question))
+        self.source_tokens = set(_tokenizer().tokenize(sources))
+        self.known_numbers = _numbers(sources) | _numbers(question)
+        self.lowered_sources, self.lowered_question = sources.lower(), question.lower()
+
+    def check(self, claim: str) -> LexicalGrounding:
+        new = [t for t in dict.fromkeys(_content(claim)) if t not in self.given]
+        found = sum(t in self.source_tokens for t in new)
+        missing_names = [
+            name
+            for name in dict.fromkeys(_names(claim))
+            if name.lower() not in self.lowered_question
+            and not all(part.lower() in self.lowered_sources for part in name.split())
+        ]
+        return LexicalGrounding(
+            coverage=found / len(new) if new else 1.0,
+            new_tokens=len(new),
+            missing_numbers=tuple(sorted(_numbers(claim) - self.known_numbers)),
+            missing_names=tuple(missing_names),
+        )
+
+
 def lexical_grounding(claim: str, sources: str, question: str = "") -> LexicalGrounding:
-    given = set(_content(question))
-    source_tokens = set(_tokenizer().tokenize(sources))
-    new = [t for t in dict.fromkeys(_content(claim)) if t not in given]
-    found = sum(t in source_tokens for t in new)
-    source_numbers = _numbers(sources)
-    missing_numbers = sorted(_numbers(claim) - source_numbers - _numbers(question))
-    lowered_sources, lowered_question = sources.lower(), question.lower()
-    missing_names = [
-        name
-        for name in dict.fromkeys(_names(claim))
-        if name.lower() not in lowered_question
-        and not all(part.lower() in lowered_sources for part in name.split())
-    ]
-    return LexicalGrounding(
-        coverage=found / len(new) if new else 1.0,
-        new_tokens=len(new),
-        missing_numbers=tuple(missing_numbers),
-        missing_names=tuple(missing_names),
-    )
+    return SourceGrounding(sources, question).check(claim)
