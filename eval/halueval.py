@@ -147,28 +147,27 @@ def run_halueval(
     metrics["llm_calls"] = cached.calls if cached else 0
     metrics["seconds"] = round(time.perf_counter() - started, 1)
 
-    ablation_rows: list[list[Any]] = []
-    for name, sig, per_claim_llm in tqdm(_ABLATIONS, desc="ablation", disable=not progress):
-        if "llm" in sig and cached is None:
-            continue
-        subset = records[:judge_sample] if per_claim_llm else records
-        checker = SupportChecker(
-            matcher if "embedding" in sig else None, cached if "llm" in sig else None, sig
-        )
-        m = detection_metrics(_pairs([_check_record(checker, r) for r in subset]))
-        ablation_rows.append([name, int(m["answers"]), m["accuracy"], m["precision"], m["recall"], m["f1"]])
-    # the same sample for every configuration, so the LLM-alone row has its comparison
-    if cached is not None and judge_sample < len(records):
-        for name, sig, per_claim_llm in _ABLATIONS:
-            if per_claim_llm:
-                continue
+    def row(name: str, sig: frozenset[Signal], subset: list[HaluRecord]) -> list[Any]:
+        if sig == signals:  # the main run already checked these records with this configuration
+            done = checks[: len(subset)]
+        else:
             checker = SupportChecker(
                 matcher if "embedding" in sig else None, cached if "llm" in sig else None, sig
             )
-            m = detection_metrics(_pairs([_check_record(checker, r) for r in records[:judge_sample]]))
-            ablation_rows.append(
-                [f"{name} (sample)", int(m["answers"]), m["accuracy"], m["precision"], m["recall"], m["f1"]]
-            )
+            done = [_check_record(checker, r) for r in subset]
+        m = detection_metrics(_pairs(done))
+        return [name, int(m["answers"]), m["accuracy"], m["precision"], m["recall"], m["f1"]]
+
+    usable = [(name, sig, every) for name, sig, every in _ABLATIONS if cached is not None or "llm" not in sig]
+    ablation_rows = [
+        row(name, sig, records[:judge_sample] if every else records)
+        for name, sig, every in tqdm(usable, desc="ablation", disable=not progress)
+    ]
+    # the same sample for every configuration, so the LLM-alone row has its comparison
+    if cached is not None and judge_sample < len(records):
+        ablation_rows += [
+            row(f"{name} (sample)", sig, records[:judge_sample]) for name, sig, every in usable if not every
+        ]
 
     verdicts: dict[str, list[int]] = {"faithful": [0, 0, 0], "hallucinated": [0, 0, 0]}
     order = ("supported", "contradicted", "unverifiable")
