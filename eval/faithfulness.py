@@ -77,9 +77,9 @@ def check_answer(
     checks = checker.check(claims, sources, question)
     cited_supported: list[bool] = []
     for check in checks:
-        cited = [sources[n - 1] for n in check.claim.citations if 1 <= n <= len(sources)]
         if not check.claim.citations:
             continue
+        cited = [sources[n - 1] for n in check.claim.citations if 1 <= n <= len(sources)]
         if not cited:
             cited_supported.append(False)
         elif (
