@@ -1,7 +1,9 @@
 """Split an answer into checkable claims — sentences, then clauses — each carrying the citations it makes.
 
 A citation written at the end of a sentence covers every clause of that sentence; a clause that carries its
-own citation keeps only that one. Citation markers are removed from the claim text.
+own citation keeps only that one. Citation markers are removed from the claim text. A sentence that only says
+where the answer came from and cites ("This information is found in [1] and [2].", "以上信息来自【1】。") is not
+a claim: its citations go to the uncited claims before it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,19 @@ from ragqa.sentences import split_sentences
 # Clause boundaries: semicolons, and commas that open a new finite clause ("..., but ...", "……，但……").
 _CLAUSE_EN = re.compile(r";\s+|,\s+(?=(?:and|but|while|whereas|although|though|yet|so)\s)", re.IGNORECASE)
 _CLAUSE_ZH = re.compile(r"[；;]|[，,](?=(?:但是|但|而且|并且|而|不过|然而|同时|因此|所以)\S)")
+# Words an attribution sentence is made of, and nothing else ("This can be seen in [2] and [3].").
+_ATTRIBUTION_EN = frozenset(
+    """this that these those it the above all both each information info answer answers fact facts details
+    detail data statement is are was were can could be been being found seen read in from by of on at to with
+    as and or also supported stated mentioned given provided shown cited indicated noted described explained
+    confirmed according based source sources see document documents passage passages text context reference
+    references comes come taken per respectively""".split(),  # noqa: SIM905 — a word list reads better so
+)
+_ATTRIBUTION_ZH = re.compile(
+    r"以上|上述|这些|这一|这个|这|此|该|相关|信息|答案|内容|资料|文档|文献|段落|来源|来自|出自|引自|根据|参见|参考|"
+    r"详见|见|可以|可|在|中|于|找到|提到|给出|所述|和|与|及|以及|或|是|的|都|均|了"
+)
+_WORD = re.compile(r"[A-Za-z]+|\d+")
 _MIN_CLAUSE_WORDS = 4
 _MIN_CLAUSE_CHARS_ZH = 6
 
@@ -59,12 +74,34 @@ def _clauses(sentence: str) -> list[str]:
     return pieces
 
 
+def is_attribution(text: str) -> bool:
+    """True when ``text`` (markers stripped) only points at sources: "This is supported by", "以上信息来自"."""
+    if CJK_CHAR.search(text):
+        rest = _ATTRIBUTION_ZH.sub("", text)
+        return not CJK_CHAR.search(rest) and not _WORD.search(rest)
+    words = _WORD.findall(text.lower())
+    return bool(words) and all(w in _ATTRIBUTION_EN for w in words)
+
+
+def _cite_uncited(claims: list[Claim], citations: tuple[int, ...]) -> None:
+    """Give ``citations`` to the trailing run of claims that carry none (what an attribution sentence covers)."""
+    i = len(claims)
+    while i > 0 and not claims[i - 1].citations:
+        i -= 1
+    for j in range(i, len(claims)):
+        claims[j] = Claim(claims[j].text, citations, claims[j].sentence)
+
+
 def split_claims(answer: str) -> list[Claim]:
-    """Claims of ``answer`` in order; text without letters or digits (a lone "[1]." ) makes no claim."""
+    """Claims of ``answer`` in order; text without letters or digits (a lone "[1]." ) makes no claim, nor does
+    an attribution sentence, whose citations go to the uncited claims before it."""
     claims: list[Claim] = []
     for index, (start, end) in enumerate(split_sentences(answer)):
         sentence = answer[start:end]
         sentence_citations = _citations(sentence)
+        if sentence_citations and is_attribution(_strip(sentence)):
+            _cite_uncited(claims, sentence_citations)
+            continue
         for clause in _clauses(sentence):
             text = _strip(clause)
             if not any(ch.isalnum() for ch in text):

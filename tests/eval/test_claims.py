@@ -37,3 +37,25 @@ def test_chinese_sentences_and_clauses() -> None:
 def test_markers_alone_make_no_claim() -> None:
     assert split_claims("[1].") == []
     assert split_claims("") == []
+
+
+def test_an_attribution_sentence_is_no_claim_and_cites_the_claims_before_it() -> None:
+    claims = split_claims(
+        "The Panthers defense surrendered 308 points. This information is found in [1] and [2]."
+    )
+    assert claims == [Claim("The Panthers defense surrendered 308 points.", (1, 2), 0)]
+    # only the uncited claims since the last cited one take the attribution's citations
+    claims = split_claims("Allen had 136 sacks[3]. Short had 11. Norman had four. This is supported by [1].")
+    assert [c.citations for c in claims] == [(3,), (1,), (1,)]
+    # a sentence that names something beyond the sources is a claim, not an attribution
+    assert len(split_claims("Allen had 136 sacks. This was found in 2015 by the league [1].")) == 2
+
+
+def test_a_chinese_attribution_sentence_is_no_claim() -> None:
+    claims = split_claims("黑豹队的防守丢了308分。以上信息来自【1】和【2】。")
+    assert claims == [Claim("黑豹队的防守丢了308分。", (1, 2), 0)]
+    assert split_claims("这一信息可以在[2]中找到。") == []
+
+
+def test_an_uncited_answer_made_of_attribution_words_stays_a_claim() -> None:
+    assert split_claims("Both.") == [Claim("Both.", (), 0)]
