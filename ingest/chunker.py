@@ -71,11 +71,30 @@ class Chunker:
         return units
 
     def chunk(self, doc: Document) -> list[Chunk]:
+        return self.chunk_many([doc])[0]
+
+    def chunk_many(self, docs: Sequence[Document]) -> list[list[Chunk]]:
+        """Chunks of each document; one tokenizer call counts every sentence of every document (a call per
+        document costs the tokenizer's thread start-up each time: ~2x slower on abstracts)."""
+        spans = [split_sentences(doc.text) for doc in docs]
+        contexts = [self._context_for(doc, 0) if (doc.title or doc.headings) else "" for doc in docs]
+        texts: list[str] = []
+        for doc, doc_spans, context in zip(docs, spans, contexts, strict=True):
+            texts.append(context)
+            texts.extend(doc.text[s:e] for s, e in doc_spans)
+        counts = self._count(texts)
+        out: list[list[Chunk]] = []
+        at = 0
+        for doc, doc_spans in zip(docs, spans, strict=True):
+            out.append(self._pack(doc, doc_spans, counts[at], counts[at + 1 : at + 1 + len(doc_spans)]))
+            at += 1 + len(doc_spans)
+        return out
+
+    def _pack(
+        self, doc: Document, spans: list[tuple[int, int]], context_tokens: int, counts: list[int]
+    ) -> list[Chunk]:
+        """Greedy packing of one document's sentences (token counts given) into chunks."""
         text = doc.text
-        spans = split_sentences(text)
-        context = self._context_for(doc, 0) if (doc.title or doc.headings) else ""
-        # one tokenizer call per document: the context line and every sentence together
-        context_tokens, *counts = self._count([context, *(text[s:e] for s, e in spans)])
         budget = max(self.max_tokens - context_tokens - 2, self.max_tokens // 2)
         units = self._units(text, spans, counts, budget)
         groups: list[list[_Unit]] = []

@@ -22,7 +22,7 @@ from ragqa.errors import DocumentError, InputError
 from ragqa.ingest.chunker import Chunker
 from ragqa.ingest.loaders import load_file
 from ragqa.ingest.walker import discover_files
-from ragqa.retrieval.collection import CollectionWriter
+from ragqa.retrieval.collection import CollectionWriter, StagedDocument
 from ragqa.retrieval.docstore import SourceRow
 from ragqa.retrieval.embedders import Embedder, choose_embedder, get_embedder
 from ragqa.types import Chunk, Document
@@ -30,6 +30,7 @@ from ragqa.types import Chunk, Document
 log = logging.getLogger(__name__)
 
 _EMBED_FLUSH_CHUNKS = 256
+_CHUNK_BLOCK_DOCS = 64  # documents chunked per tokenizer call
 
 
 def document_hash(doc: Document) -> str:
@@ -145,25 +146,32 @@ class Ingestor:
         self._bind_for([d.text for d in docs])
         assert self.chunker is not None
         known = self.writer.docstore.doc_hashes([d.doc_id for d in docs])
+        changed: list[tuple[Document, str]] = []
         for doc in docs:
             digest = document_hash(doc)
             if known.get(doc.doc_id) == digest:
                 report.documents_unchanged += 1
-                continue
-            chunks = self.chunker.chunk(doc)
-            if not chunks:
-                report.warnings.append((doc.source, f"document {doc.doc_id}: no text to index"))
-                continue
-            existing = self.writer.existing_chunks(doc.doc_id)
-            to_embed = [c for c in chunks if c.chunk_id not in existing]
-            self._queue.append(_Pending(doc, digest, chunks, to_embed, doc.doc_id not in known))
-            self._queued_chunks += len(to_embed)
-            if self._queued_chunks >= min(_EMBED_FLUSH_CHUNKS, self.settings.commit_every):
-                self._flush(report)
+            else:
+                changed.append((doc, digest))
+        for start in range(0, len(changed), _CHUNK_BLOCK_DOCS):
+            block = changed[start : start + _CHUNK_BLOCK_DOCS]
+            for (doc, digest), chunks in zip(
+                block, self.chunker.chunk_many([d for d, _ in block]), strict=True
+            ):
+                if not chunks:
+                    report.warnings.append((doc.source, f"document {doc.doc_id}: no text to index"))
+                    continue
+                existing = self.writer.existing_chunks(doc.doc_id)
+                to_embed = [c for c in chunks if c.chunk_id not in existing]
+                self._queue.append(_Pending(doc, digest, chunks, to_embed, doc.doc_id not in known))
+                self._queued_chunks += len(to_embed)
+                if self._queued_chunks >= min(_EMBED_FLUSH_CHUNKS, self.settings.commit_every):
+                    self._flush(report)
 
     def _flush(self, report: IngestReport, *, final: bool = False) -> None:
         texts = [c.indexed_text for p in self._queue for c in p.to_embed]
         vectors = self.embedder.embed_documents(texts) if texts and self.embedder else None
+        staged: list[StagedDocument] = []
         offset = 0
         for pending in self._queue:
             by_id = {}
@@ -171,11 +179,12 @@ class Ingestor:
                 assert vectors is not None
                 by_id[chunk.chunk_id] = vectors[offset]
                 offset += 1
-            self.writer.stage_document(pending.doc, pending.content_hash, pending.chunks, by_id)
+            staged.append(StagedDocument(pending.doc, pending.content_hash, pending.chunks, by_id))
             if pending.is_new:
                 report.documents_added += 1
             else:
                 report.documents_updated += 1
+        self.writer.stage_documents(staged)
         report.chunks_embedded += len(texts)
         self._since_commit += len(texts)
         self._queue.clear()

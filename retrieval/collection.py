@@ -20,6 +20,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,23 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.sqlite"
 _GEN_PREFIX = "gen-"
+
+
+@dataclass(frozen=True, slots=True)
+class StagedDocument:
+    """One document to stage: its chunks, and the vectors of the chunks that are new (by chunk id)."""
+
+    doc: Document
+    content_hash: str
+    chunks: list[Chunk]
+    vectors: dict[str, np.ndarray]
+
+
+@dataclass(slots=True)
+class _PendingAdds:
+    vids: list[int] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
 
 
 def generation_dir(collection_dir: Path, generation: int) -> Path:
@@ -200,15 +218,32 @@ class CollectionWriter:
         self, doc: Document, content_hash: str, chunks: list[Chunk], vectors: dict[str, np.ndarray]
     ) -> None:
         """Replace ``doc``'s chunks: kept chunk ids keep their vectors; ``vectors`` holds the new ones."""
-        if doc.doc_id in self._staged.documents or doc.doc_id in self._staged.removed_docs:
-            self.commit()
+        self.stage_documents([StagedDocument(doc, content_hash, chunks, vectors)])
+
+    def stage_documents(self, items: Sequence[StagedDocument]) -> None:
+        """Stage many documents with one vector-index insert for all their new chunks (an HNSW insert call
+        per document costs its thread start-up each time)."""
+        adds = _PendingAdds()
+        for item in items:
+            doc_id = item.doc.doc_id
+            if doc_id in self._staged.documents or doc_id in self._staged.removed_docs:
+                self._insert(adds)  # a document staged twice: publish the first version first
+                self.commit()
+            self._stage_one(item, adds)
+        self._insert(adds)
+
+    def _insert(self, adds: _PendingAdds) -> None:
+        if adds.vids:
+            assert self.state.dense is not None
+            self.state.dense.add(np.asarray(adds.vids, dtype=np.int64), np.stack(adds.vectors), adds.texts)
+        adds.vids, adds.vectors, adds.texts = [], [], []
+
+    def _stage_one(self, item: StagedDocument, adds: _PendingAdds) -> None:
+        doc, chunks = item.doc, item.chunks
         state = self.state
         old = self.existing_chunks(doc.doc_id)
         new_ids = {c.chunk_id for c in chunks}
         gone = [vid for cid, vid in old.items() if cid not in new_ids]
-        add_vids: list[int] = []
-        add_vecs: list[np.ndarray] = []
-        add_texts: list[str] = []
         for chunk in chunks:
             if chunk.chunk_id in old:
                 self._staged.moved.append((chunk.ordinal, chunk.start, chunk.end, old[chunk.chunk_id]))
@@ -219,22 +254,20 @@ class CollectionWriter:
             self._staged.new_chunks.append((vid, chunk, tokens))
             assert self._tokens is not None
             self._tokens[vid] = tokens
-            add_vids.append(vid)
-            add_vecs.append(vectors[chunk.chunk_id])
-            add_texts.append(chunk.indexed_text)
+            adds.vids.append(vid)
+            adds.vectors.append(item.vectors[chunk.chunk_id])
+            adds.texts.append(chunk.indexed_text)
         assert state.dense is not None
         if gone:
             state.dense.delete(gone)
             for vid in gone:
                 self._tokens.pop(vid, None)  # type: ignore[union-attr]
             self._staged.removed_vids.extend(gone)
-        if add_vids:
-            state.dense.add(np.asarray(add_vids, dtype=np.int64), np.stack(add_vecs), add_texts)
         self._staged.documents[doc.doc_id] = DocumentRow(
             doc.doc_id,
             doc.source,
             doc.title,
-            content_hash,
+            item.content_hash,
             len(chunks),
             len(doc.text),
             doc.metadata,
