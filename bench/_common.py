@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmark scripts: the machine, percentiles, a printed table, JSON results."""
+"""Helpers shared by the benchmark scripts: the machine, percentiles, a printed table, JSON results, and a
+base for embedders that wrap the real one."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ragqa.retrieval.embedders import Embedder
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -75,3 +78,27 @@ def table(columns: list[str], rows: list[list[Any]]) -> str:
 def write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+class WrappedEmbedder(Embedder):
+    """The real embedder with everything delegated; subclasses change ``embed_documents`` (to time or cache it)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+
+    @property
+    def tokenizer(self):  # type: ignore[no-untyped-def]
+        return self.inner.tokenizer
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.inner.count_tokens(texts)
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        return self.inner.token_offsets(text)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)

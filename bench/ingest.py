@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, shared_data, table, write_json
+from _common import RESULTS, WrappedEmbedder, machine, shared_data, table, write_json
 
 from ragqa.config import load_settings
 from ragqa.ingest.pipeline import Ingestor
@@ -33,17 +33,12 @@ from ragqa.retrieval.service import open_searcher
 BATCH = 256  # the pipeline's embedding flush size (ingest/pipeline.py)
 
 
-class TimedEmbedder(Embedder):
+class TimedEmbedder(WrappedEmbedder):
     """The real embedder, with the time spent inside ``embed_documents`` added up."""
 
     def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+        super().__init__(inner)
         self.seconds = 0.0
-
-    @property
-    def tokenizer(self):  # type: ignore[no-untyped-def]
-        return self.inner.tokenizer
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         t0 = time.perf_counter()
@@ -51,9 +46,6 @@ class TimedEmbedder(Embedder):
             return self.inner.embed_documents(texts)
         finally:
             self.seconds += time.perf_counter() - t0
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.inner.embed_query(text)
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, percentiles, rss_mb, shared_data, table, write_json
+from _common import RESULTS, WrappedEmbedder, machine, percentiles, rss_mb, shared_data, table, write_json
 from synthetic import BigramText
 
 from ragqa.config import Settings, load_settings
@@ -55,23 +55,19 @@ _TOKEN = re.compile(r"\w+")
 Search = Callable[[str], list[str]]  # query -> chunk doc ids, best first
 
 
-class CachedEmbedder(Embedder):
+class CachedEmbedder(WrappedEmbedder):
     """The real embedder, remembering vectors by text (on disk), so that each chunk is embedded once for every
     system and every size; the time spent embedding is reported on its own."""
 
     def __init__(self, inner: Embedder, path: Path) -> None:
-        self.inner, self.path = inner, path
-        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+        super().__init__(inner)
+        self.path = path
         self.vectors: dict[bytes, np.ndarray] = {}
         if path.exists():
             data = np.load(path)
             self.vectors = {k.tobytes(): v for k, v in zip(data["keys"], data["vectors"], strict=True)}
         self.seconds = 0.0
         self.embedded = 0
-
-    @property
-    def tokenizer(self):  # type: ignore[no-untyped-def]
-        return self.inner.tokenizer
 
     @staticmethod
     def key(text: str) -> bytes:
@@ -87,9 +83,6 @@ class CachedEmbedder(Embedder):
             self.embedded += len(missing)
             self.vectors.update({k: v for (k, _), v in zip(missing, vectors, strict=True)})
         return np.stack([self.vectors[k] for k in keys]).astype(np.float32)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.inner.embed_query(text)
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
