@@ -31,6 +31,19 @@ log = logging.getLogger(__name__)
 
 _EMBED_FLUSH_CHUNKS = 256
 _CHUNK_BLOCK_DOCS = 64  # documents chunked per tokenizer call
+COMMIT_SHARE = 0.1  # at most this share of ingestion time goes to intermediate commits
+
+
+def commit_due(
+    new_chunks: int, commit_every: int, seconds_since_commit: float, last_commit_seconds: float
+) -> bool:
+    """An intermediate commit is due after ``commit_every`` new chunks — and, since each commit rewrites the whole
+    index, not before the work since the last one is (1 - COMMIT_SHARE) / COMMIT_SHARE times what that commit
+    took. Small collections commit every ``commit_every`` chunks; large ones less often, so ingestion stays
+    linear in the corpus instead of quadratic."""
+    if new_chunks < commit_every:
+        return False
+    return seconds_since_commit * COMMIT_SHARE >= last_commit_seconds * (1 - COMMIT_SHARE)
 
 
 def document_hash(doc: Document) -> str:
@@ -107,6 +120,8 @@ class Ingestor:
         self._queue: list[_Pending] = []
         self._queued_chunks = 0
         self._since_commit = 0
+        self._committed_at = time.perf_counter()
+        self._commit_seconds = 0.0  # what the last intermediate commit took
         self.embedder: Embedder | None = None
         self.chunker: Chunker | None = None
         stored = self.writer.stored_embedder()
@@ -189,8 +204,13 @@ class Ingestor:
         self._since_commit += len(texts)
         self._queue.clear()
         self._queued_chunks = 0
-        if final or self._since_commit >= self.settings.commit_every:
+        now = time.perf_counter()
+        if final or commit_due(
+            self._since_commit, self.settings.commit_every, now - self._committed_at, self._commit_seconds
+        ):
             report.generation = self.writer.commit()
+            self._committed_at = time.perf_counter()
+            self._commit_seconds = self._committed_at - now
             self._since_commit = 0
 
     def ingest_documents(

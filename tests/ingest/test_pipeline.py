@@ -200,3 +200,13 @@ def test_kill_during_ingest_keeps_last_commit_and_resumes_without_duplicates(tmp
     assert info["generation"] > killed_at
     index_dirs = sorted(p.name for p in (manifest.parent / "index").iterdir())
     assert all(".tmp" not in name for name in index_dirs)
+
+
+def test_commits_come_every_commit_every_chunks_until_they_grow_costly() -> None:
+    from ragqa.ingest.pipeline import commit_due
+
+    assert not commit_due(1999, 2000, seconds_since_commit=100.0, last_commit_seconds=0.0)
+    assert commit_due(2000, 2000, seconds_since_commit=1.0, last_commit_seconds=0.05)
+    # a commit that took 2 s waits for 18 s of work: commits stay within 10% of ingestion time
+    assert not commit_due(5000, 2000, seconds_since_commit=17.0, last_commit_seconds=2.0)
+    assert commit_due(5000, 2000, seconds_since_commit=18.0, last_commit_seconds=2.0)
