@@ -58,7 +58,13 @@ class ClaimCheck:
             "verdict": self.verdict,
             "decided_by": self.decided_by,
             "coverage": round(self.lexical.coverage, 4) if self.lexical else None,
-            "missing": [*self.lexical.missing_numbers, *self.lexical.missing_names] if self.lexical else [],
+            "missing": [
+                *self.lexical.missing_numbers,
+                *self.lexical.missing_names,
+                *self.lexical.misbound_numbers,
+            ]
+            if self.lexical
+            else [],
             "similarity": round(self.match.score, 4) if self.match else None,
             "best_source": self.match.source + 1 if self.match and self.match.source >= 0 else None,
             "best_sentence": self.match.sentence if self.match else "",

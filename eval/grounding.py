@@ -1,7 +1,9 @@
 """Lexical grounding of a claim in its sources: are the claim's content words, numbers and names there?
 
 Only what the claim adds counts: words, numbers and names that already appear in the question are context the
-user supplied, not something the answer asserts.
+user supplied, not something the answer asserts. A number must also count what the sources count: "24 points"
+is not grounded by sources that say "24 interceptions" and "308 points" (English; a number directly followed
+by a word the sources use with numbers).
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from ragqa.retrieval.lexical import LexicalTokenizer
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[,，]\d{3})*(?:\.\d+)?(?![\w])|\d+")
 # A name: a capitalised word (or a run of them) not opening the claim, e.g. "Bauer Media Group", "Mumbai".
+# A number and the word right after it in a claim: "308 points", "3.5 yards", "1,000 fans".
+_QUANTITY = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)\s+([A-Za-z][A-Za-z'-]*)")
+_WORD_OR_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
+_UNIT_WINDOW = 3  # a number and the word it counts stand at most this many content words apart
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 
@@ -48,6 +54,28 @@ def _numbers(text: str) -> set[str]:
     return {m.replace(",", "").replace("，", "") for m in _NUMBER.findall(text)}
 
 
+def _normal_number(text: str) -> str:
+    return text.replace(",", "").replace("，", "")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str | None:
+    tokens = _tokenizer().tokenize(word)
+    return tokens[0] if len(tokens) == 1 else None
+
+
+def _positional(text: str) -> list[str]:
+    """Content words (stemmed) and whole numbers in order, function words dropped: "308 point", "24 10"."""
+    out: list[str] = []
+    for m in _WORD_OR_NUMBER.finditer(text):
+        word = m.group(0)
+        if word[0].isdigit():
+            out.append(_normal_number(word))
+        elif (stem := _stem(word.lower())) is not None and stem not in _function_stems():
+            out.append(stem)
+    return out
+
+
 def _names(text: str) -> list[str]:
     return [m.group(0) for m in _NAME.finditer(text)]
 
@@ -58,11 +86,13 @@ class LexicalGrounding:
     new_tokens: int
     missing_numbers: tuple[str, ...]
     missing_names: tuple[str, ...]
+    misbound_numbers: tuple[str, ...] = ()  # "24 points" where the sources' 24 counts something else
 
     @property
     def details_missing(self) -> bool:
-        """A number or a name the sources never mention: the typical shape of a made-up detail."""
-        return bool(self.missing_numbers or self.missing_names)
+        """A number or a name the sources never mention, or a number attached to the wrong quantity: the
+        typical shape of a made-up detail."""
+        return bool(self.missing_numbers or self.missing_names or self.misbound_numbers)
 
 
 class SourceGrounding:
@@ -71,8 +101,29 @@ class SourceGrounding:
     def __init__(self, sources: str, question: str = "") -> None:
         self.given = set(_content(question))
         self.source_tokens = set(_tokenizer().tokenize(sources))
-        self.known_numbers = _numbers(sources) | _numbers(question)
+        self.question_numbers = _numbers(question)
+        self.known_numbers = _numbers(sources) | self.question_numbers
         self.lowered_sources, self.lowered_question = sources.lower(), question.lower()
+        self._units_near: dict[str, set[str]] = {}  # number -> words within the window around it
+        words = _positional(sources)
+        for i, word in enumerate(words):
+            if word[0].isdigit():
+                near = words[max(0, i - _UNIT_WINDOW) : i + _UNIT_WINDOW + 1]
+                self._units_near.setdefault(word, set()).update(w for w in near if not w[0].isdigit())
+        self._counted = set().union(*self._units_near.values()) if self._units_near else set()
+
+    def _misbound(self, claim: str) -> list[str]:
+        """Numbers of ``claim`` the sources have, but never near the word the claim counts with them — when
+        the sources do use that word with numbers (so a paraphrased unit is not held against the claim)."""
+        out: list[str] = []
+        for number, word in _QUANTITY.findall(claim):
+            number, unit = _normal_number(number), _stem(word.lower())
+            if unit is None or unit in _function_stems() or unit not in self._counted:
+                continue
+            near = self._units_near.get(number)
+            if near is not None and unit not in near and number not in self.question_numbers:
+                out.append(f"{number} {word}")
+        return out
 
     def check(self, claim: str) -> LexicalGrounding:
         new = [t for t in dict.fromkeys(_content(claim)) if t not in self.given]
@@ -88,6 +139,7 @@ class SourceGrounding:
             new_tokens=len(new),
             missing_numbers=tuple(sorted(_numbers(claim) - self.known_numbers)),
             missing_names=tuple(missing_names),
+            misbound_numbers=tuple(self._misbound(claim)),
         )
 
 

@@ -143,6 +143,25 @@ def _ask(
     return answer, check, row
 
 
+def _recheck(
+    answerer: Answerer,
+    checker: SupportChecker,
+    row: dict[str, Any],
+    params: SamplingParams,
+) -> bool:
+    """Check an earlier answer's claims again (after a checker change) against the same sources, found again
+    by retrieval; False when retrieval no longer returns the sources the answer was given."""
+    if row["status"] != "ok" or row["refused"]:
+        return True  # nothing asserted, nothing to check
+    sources = answerer.sources_for(row["question"], params=params)
+    if [h.doc_id for h in sources] != row["source_docs"]:
+        return False
+    check = check_answer(checker, row["answer"], [h.text for h in sources], question=row["question"])
+    row.update(check.metrics())
+    row["claims"] = [c.to_json() for c in check.claims]
+    return True
+
+
 def _hallucination_metrics(rows: list[dict[str, Any]], prefix: str = "") -> dict[str, float]:
     """Means over answers that say something (refusals are scored separately, never as NaN)."""
     said = [r for r in rows if "faithfulness" in r and not r["refused"]]
@@ -171,12 +190,14 @@ def run_qa_eval(
     check_claims: bool = True,
     judge: bool = False,
     resume: bool = False,
+    recheck: bool = False,
 ) -> Report:
     """Answer the questions (answerable set), then the same questions with their paragraph held out
     (unanswerable set: the right answer is a refusal); check every claim of every answer.
 
     Every finished question is appended to ``OUT/answers.jsonl`` at once, so a long run that stops (Ctrl-C, a
-    crash, a reboot) loses nothing; ``resume=True`` picks up where it stopped.
+    crash, a reboot) loses nothing; ``resume=True`` picks up where it stopped. ``recheck=True`` (with resume)
+    also checks the kept answers' claims again with the current checker, against the same sources.
     """
     if not squad.is_file():
         raise InputError(f"no such SQuAD file: {squad}")
@@ -201,15 +222,23 @@ def run_qa_eval(
     params = params or SamplingParams(seed=0)
     rows: list[dict[str, Any]] = []
     blind_rows: list[dict[str, Any]] = []
+    rechecked = [0, 0]  # [sources no longer the same, re-checked]
     out.mkdir(parents=True, exist_ok=True)
     log = (out / _ANSWERS).open("a", encoding="utf-8")
+    if log.tell() and not (out / _ANSWERS).read_bytes().endswith(b"\n"):
+        log.write("\n")  # a line cut short when the run stopped: later rows start on a line of their own
     for qid, question, golds in tqdm(questions, desc="qa", unit="q", disable=not progress):
+        gold_doc = next(iter(dataset.qrels.get(qid, {})), None)
         if qid in done and (not unanswerable or f"{qid}-held-out" in done):
             rows.append(done[qid])
             if unanswerable:
                 blind_rows.append(done[f"{qid}-held-out"])
+            if recheck and checker is not None:
+                rechecked[_recheck(answerer, checker, done[qid], params)] += 1
+                if unanswerable:
+                    held_out.excluded = frozenset({gold_doc}) if gold_doc else frozenset()
+                    rechecked[_recheck(blind, checker, done[f"{qid}-held-out"], params)] += 1
             continue
-        gold_doc = next(iter(dataset.qrels.get(qid, {})), None)
         answer, _, row = _ask(answerer, checker, question, golds, params)
         row["id"] = qid
         row["set"] = "answerable"
@@ -227,6 +256,8 @@ def run_qa_eval(
             log.write(json.dumps(finished, ensure_ascii=False) + "\n")
         log.flush()
     log.close()
+    if recheck:
+        _rewrite_log(out / _ANSWERS, done)
     answered = [r for r in rows if r["status"] == "ok"]
     spoken = [r for r in answered if not r["refused"]]
     latencies = [r["timings_ms"]["answer"] for r in rows + blind_rows] or [0.0]
@@ -297,8 +328,26 @@ def run_qa_eval(
         items=rows + blind_rows,
     )
     report.extra["resumed_questions"] = sum(qid in done for qid, _, _ in questions)
+    if recheck:
+        report.extra["rechecked_answers"] = rechecked[1]
+        report.extra["recheck_sources_changed"] = rechecked[0]
     report.write(out)
     return report
+
+
+def _rewrite_log(path: Path, done: dict[str, dict[str, Any]]) -> None:
+    """Write the re-checked rows back (atomically), with any rows appended after them in this run."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line cut short by an earlier stop; that question was asked again below it
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(done.get(row["id"], row), ensure_ascii=False) + "\n")
+    tmp.replace(path)
 
 
 def _previous_rows(path: Path, resume: bool) -> dict[str, dict[str, Any]]:

@@ -219,6 +219,21 @@ class Answerer:
             error=str(exc),
         )
 
+    def sources_for(
+        self,
+        question: str,
+        *,
+        params: SamplingParams | None = None,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]:
+        """The sources ``answer`` would give the model (or cite in a refusal), without generating: retrieval is
+        deterministic, so an eval can re-check an earlier answer's claims against exactly its sources."""
+        prepared = self._prepare(question, k, mode)
+        if prepared.early is not None:
+            return prepared.early.sources
+        return self._pack(prepared, params or SamplingParams()).sources
+
     def answer(
         self,
         question: str,

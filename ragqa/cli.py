@@ -354,6 +354,14 @@ def eval_qa(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the run in --out: questions already answered are kept.")
     ] = False,
+    recheck: Annotated[
+        bool,
+        typer.Option(
+            "--recheck",
+            help="With --resume: check the kept answers' claims again with the current checker (same sources, "
+            "no new generation).",
+        ),
+    ] = False,
     judge: Annotated[
         bool,
         typer.Option(
@@ -370,6 +378,10 @@ def eval_qa(
     from ragqa.eval.qa_eval import run_qa_eval
     from ragqa.generation.factory import create_backend
 
+    if recheck and not resume:
+        raise InputError(
+            "--recheck re-scores the answers of an earlier run: pass it with --resume and that --out"
+        )
     settings = _settings(data_dir=data_dir, llm_backend=backend, llm_model=model)
     generator = create_backend(settings)
     try:
@@ -384,6 +396,7 @@ def eval_qa(
             check_claims=check_claims,
             judge=judge,
             resume=resume,
+            recheck=recheck,
         )
     finally:
         generator.close()

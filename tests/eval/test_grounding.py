@@ -36,3 +36,18 @@ def test_chinese_words_are_segmented() -> None:
     source = "北京是中华人民共和国的首都，也是全国的政治中心。"
     assert lexical_grounding("北京是首都", source).coverage == 1.0
     assert lexical_grounding("上海是首都", source).coverage == pytest.approx(0.5)
+
+
+def test_a_number_must_count_what_the_sources_count() -> None:
+    sources = (
+        "Carolina surrendered just 308 points. Kuechly led the team with 118 tackles. The defense had 24 "
+        "interceptions. Denver scored 11 points in the final three minutes."
+    )
+    assert lexical_grounding("The defense surrendered 308 points.", sources).misbound_numbers == ()
+    assert lexical_grounding("Kuechly made 118 tackles.", sources).misbound_numbers == ()
+    wrong = lexical_grounding("Denver scored 24 points in the final three minutes.", sources)
+    assert wrong.misbound_numbers == ("24 points",) and wrong.details_missing
+    # a unit the sources never count with is a paraphrase question for coverage, not a misbound number
+    assert lexical_grounding("The defense had 24 picks.", sources).misbound_numbers == ()
+    # a number the question supplies is context
+    assert lexical_grounding("24 points", sources, "Who scored 24 points?").misbound_numbers == ()

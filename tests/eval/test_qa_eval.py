@@ -22,6 +22,16 @@ def one_article(shared_data: Path, tmp_path: Path) -> Path:
     return path
 
 
+def _rows(path: Path) -> list[dict]:
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
 def test_answerable_and_unanswerable_sets(
     settings: Settings, default_backend: LlamaCppBackend, one_article: Path, tmp_path: Path
 ) -> None:
@@ -71,6 +81,29 @@ def test_answerable_and_unanswerable_sets(
     assert again.extra["resumed_questions"] == 1
     assert [i["answer"] for i in again.items][:1] == [report.items[0]["answer"]]
     assert again.metrics["questions"] == 2 and again.metrics["unanswerable_questions"] == 2
+
+    # --recheck scores the kept answers again against the same sources, found again by retrieval, without
+    # generating: wiping the logged checks and re-checking restores them
+    logged = _rows(tmp_path / "qa" / "answers.jsonl")  # the line cut short above is skipped
+    checked = {r["id"]: r["claims"] for r in logged if r.get("claims")}
+    assert checked
+    wiped = [{**r, "claims": [], "faithfulness": -1.0} if r["id"] in checked else r for r in logged]
+    (tmp_path / "qa" / "answers.jsonl").write_text("".join(json.dumps(r) + "\n" for r in wiped))
+    rechecked = run_qa_eval(
+        settings,
+        one_article,
+        default_backend,
+        limit=2,
+        out=tmp_path / "qa",
+        params=params,
+        resume=True,
+        recheck=True,
+    )
+    assert rechecked.extra["recheck_sources_changed"] == 0 and rechecked.extra["rechecked_answers"] == 4
+    assert rechecked.extra["resumed_questions"] == 2  # nothing was generated
+    restored = _rows(tmp_path / "qa" / "answers.jsonl")
+    assert {r["id"]: r["claims"] for r in restored if r["id"] in checked} == checked
+    assert all(r["faithfulness"] >= 0 for r in restored if "faithfulness" in r)
 
 
 def test_missing_file(settings: Settings, small_backend: LlamaCppBackend, tmp_path: Path) -> None:
