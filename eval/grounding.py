@@ -76,8 +76,13 @@ def _positional(text: str) -> list[str]:
     return out
 
 
+_POSSESSIVE = re.compile(r"(?:['’]s?)$")
+
+
 def _names(text: str) -> list[str]:
-    return [m.group(0) for m in _NAME.finditer(text)]
+    """Capitalised names, possessives cut ("Broncos'" → "Broncos", "Tesla's" → "Tesla")."""
+    names = (_POSSESSIVE.sub("", m.group(0)) for m in _NAME.finditer(text))
+    return [n for n in names if n]
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,3 +51,12 @@ def test_a_number_must_count_what_the_sources_count() -> None:
     assert lexical_grounding("The defense had 24 picks.", sources).misbound_numbers == ()
     # a number the question supplies is context
     assert lexical_grounding("24 points", sources, "Who scored 24 points?").misbound_numbers == ()
+
+
+def test_a_possessive_name_is_the_name() -> None:
+    sources = "The Broncos offense was kept out of the end zone. Tesla said he was a Christian."
+    assert (
+        lexical_grounding("The Broncos' offense was kept out of the end zone.", sources).missing_names == ()
+    )
+    assert lexical_grounding("He held Tesla's views.", sources).missing_names == ()
+    assert lexical_grounding("He held Edison's views.", sources).missing_names == ("Edison",)
