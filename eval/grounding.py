@@ -50,8 +50,44 @@ def _content(text: str) -> list[str]:
     return [t for t in _tokenizer().tokenize(text) if t not in skip]
 
 
+_NUMBER_WORDS = {
+    w: str(n)
+    for n, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
 def _numbers(text: str) -> set[str]:
     return {m.replace(",", "").replace("，", "") for m in _NUMBER.findall(text)}
+
+
+def _spelled_numbers(text: str) -> set[str]:
+    """Numbers written as words ("six" → "6"), so a claim's 6 is grounded by a source's six."""
+    return {_NUMBER_WORDS[m.lower()] for m in _NUMBER_WORD.findall(text)}
 
 
 def _normal_number(text: str) -> str:
@@ -107,7 +143,7 @@ class SourceGrounding:
         self.given = set(_content(question))
         self.source_tokens = set(_tokenizer().tokenize(sources))
         self.question_numbers = _numbers(question)
-        self.known_numbers = _numbers(sources) | self.question_numbers
+        self.known_numbers = _numbers(sources) | _spelled_numbers(sources) | self.question_numbers
         self.lowered_sources, self.lowered_question = sources.lower(), question.lower()
         self._units_near: dict[str, set[str]] = {}  # number -> words within the window around it
         words = _positional(sources)

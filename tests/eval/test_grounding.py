@@ -60,3 +60,9 @@ def test_a_possessive_name_is_the_name() -> None:
     )
     assert lexical_grounding("He held Tesla's views.", sources).missing_names == ()
     assert lexical_grounding("He held Edison's views.", sources).missing_names == ("Edison",)
+
+
+def test_a_spelled_number_in_the_sources_grounds_the_digits() -> None:
+    sources = "Von Miller recorded six solo tackles and two sacks."
+    assert lexical_grounding("He recorded 6 solo tackles.", sources).missing_numbers == ()
+    assert lexical_grounding("He recorded 7 solo tackles.", sources).missing_numbers == ("7",)
