@@ -143,7 +143,9 @@ class SourceGrounding:
         self.given = set(_content(question))
         self.source_tokens = set(_tokenizer().tokenize(sources))
         self.question_numbers = _numbers(question)
-        self.known_numbers = _numbers(sources) | _spelled_numbers(sources) | self.question_numbers
+        spelled = _spelled_numbers(sources)
+        self.source_tokens |= spelled  # a claim's "6" is in sources that say "six"
+        self.known_numbers = _numbers(sources) | spelled | self.question_numbers
         self.lowered_sources, self.lowered_question = sources.lower(), question.lower()
         self._units_near: dict[str, set[str]] = {}  # number -> words within the window around it
         words = _positional(sources)

@@ -66,3 +66,4 @@ def test_a_spelled_number_in_the_sources_grounds_the_digits() -> None:
     sources = "Von Miller recorded six solo tackles and two sacks."
     assert lexical_grounding("He recorded 6 solo tackles.", sources).missing_numbers == ()
     assert lexical_grounding("He recorded 7 solo tackles.", sources).missing_numbers == ("7",)
+    assert lexical_grounding("6", sources, "How many solo tackles?").coverage == 1.0
