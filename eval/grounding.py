@@ -53,36 +53,15 @@ def _content(text: str) -> list[str]:
 _NUMBER_WORDS = {
     w: str(n)
     for n, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
+        """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+        seventeen eighteen nineteen twenty""".split()  # noqa: SIM905 — a word list reads better so
     )
 }
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 
 
 def _numbers(text: str) -> set[str]:
-    return {m.replace(",", "").replace("，", "") for m in _NUMBER.findall(text)}
+    return {_normal_number(m) for m in _NUMBER.findall(text)}
 
 
 def _spelled_numbers(text: str) -> set[str]:

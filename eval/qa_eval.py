@@ -138,9 +138,13 @@ def _ask(
         "timings_ms": timings,
     }
     if check is not None:
-        row.update(check.metrics())
-        row["claims"] = [c.to_json() for c in check.claims]
+        _store_check(row, check)
     return answer, check, row
+
+
+def _store_check(row: dict[str, Any], check: AnswerCheck) -> None:
+    row.update(check.metrics())
+    row["claims"] = [c.to_json() for c in check.claims]
 
 
 def _recheck(
@@ -156,9 +160,9 @@ def _recheck(
     sources = answerer.sources_for(row["question"], params=params)
     if [h.doc_id for h in sources] != row["source_docs"]:
         return False
-    check = check_answer(checker, row["answer"], [h.text for h in sources], question=row["question"])
-    row.update(check.metrics())
-    row["claims"] = [c.to_json() for c in check.claims]
+    _store_check(
+        row, check_answer(checker, row["answer"], [h.text for h in sources], question=row["question"])
+    )
     return True
 
 
@@ -229,6 +233,7 @@ def run_qa_eval(
         log.write("\n")  # a line cut short when the run stopped: later rows start on a line of their own
     for qid, question, golds in tqdm(questions, desc="qa", unit="q", disable=not progress):
         gold_doc = next(iter(dataset.qrels.get(qid, {})), None)
+        held_out.excluded = frozenset({gold_doc}) if gold_doc else frozenset()  # for the unanswerable set
         if qid in done and (not unanswerable or f"{qid}-held-out" in done):
             rows.append(done[qid])
             if unanswerable:
@@ -236,7 +241,6 @@ def run_qa_eval(
             if recheck and checker is not None:
                 rechecked[_recheck(answerer, checker, done[qid], params)] += 1
                 if unanswerable:
-                    held_out.excluded = frozenset({gold_doc}) if gold_doc else frozenset()
                     rechecked[_recheck(blind, checker, done[f"{qid}-held-out"], params)] += 1
             continue
         answer, _, row = _ask(answerer, checker, question, golds, params)
@@ -246,7 +250,6 @@ def run_qa_eval(
         row["gold_retrieved"] = any(h.doc_id == gold_doc for h in answer.sources)
         rows.append(row)
         if unanswerable:
-            held_out.excluded = frozenset({gold_doc}) if gold_doc else frozenset()
             _, _, blind_row = _ask(blind, checker, question, golds, params)
             blind_row["id"] = f"{qid}-held-out"
             blind_row["set"] = "unanswerable"
@@ -335,17 +338,24 @@ def run_qa_eval(
     return report
 
 
+def _read_log(path: Path) -> list[dict[str, Any]]:
+    """The rows of ``answers.jsonl``; a line cut short when a run stopped is skipped (that question is asked
+    again, and its row appended later)."""
+    rows: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return rows
+
+
 def _rewrite_log(path: Path, done: dict[str, dict[str, Any]]) -> None:
     """Write the re-checked rows back (atomically), with any rows appended after them in this run."""
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line cut short by an earlier stop; that question was asked again below it
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8") as f:
-        for row in rows:
+        for row in _read_log(path):
             f.write(json.dumps(done.get(row["id"], row), ensure_ascii=False) + "\n")
     tmp.replace(path)
 
@@ -357,12 +367,4 @@ def _previous_rows(path: Path, resume: bool) -> dict[str, dict[str, Any]]:
         raise InputError(
             f"{path} holds a previous run's answers; pass --resume to continue it, or another --out"
         )
-    rows: dict[str, dict[str, Any]] = {}
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short when the run stopped: that question is asked again
-            rows[row["id"]] = row
-    return rows
+    return {row["id"]: row for row in _read_log(path)}
