@@ -31,12 +31,13 @@ from ragqa.eval.similarity import SentenceMatcher
 from ragqa.generation.answerer import Answer, Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.citations import CITATION_MARKER
-from ragqa.generation.prompt import is_chinese
+from ragqa.generation.prompt import CJK_CHAR
 from ragqa.generation.sampling import SamplingParams
 from ragqa.retrieval.service import open_searcher
 
 _ANSWERS = "answers.jsonl"
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_MIXED_TOKEN = re.compile(rf"{CJK_CHAR.pattern}|(?:(?!{CJK_CHAR.pattern}).)+")
 
 
 def _strip_punctuation(text: str) -> str:
@@ -46,11 +47,11 @@ def _strip_punctuation(text: str) -> str:
 
 
 def answer_tokens(text: str) -> list[str]:
-    """SQuAD normalisation for English (lower, no punctuation/articles); single characters for Chinese."""
-    text = CITATION_MARKER.sub(" ", text)
-    if is_chinese(text):
-        return [ch for ch in _strip_punctuation(text.lower()) if not ch.isspace()]
-    return _ARTICLES.sub(" ", _strip_punctuation(text.lower())).split()
+    """SQuAD normalisation (lower case, no punctuation or articles), then CMRC's mixed segmentation: every
+    Chinese character is a token and a run of other characters (a number, a Latin word) is one, so the gold
+    "308" matches the "308" in "丢了308分" whichever language each side is in."""
+    text = _ARTICLES.sub(" ", _strip_punctuation(CITATION_MARKER.sub(" ", text).lower()))
+    return [token for word in text.split() for token in _MIXED_TOKEN.findall(word)]
 
 
 def exact_match(prediction: str, golds: list[str]) -> float:
@@ -129,9 +130,7 @@ def _ask(
         "refused": answer.refused,
         "refusal_reason": answer.refusal_reason,
         "status": answer.status,
-        "exact_match": exact_match(answer.answer, golds) if scored else 0.0,
-        "token_f1": token_f1(answer.answer, golds) if scored else 0.0,
-        "gold_recall": gold_recall(answer.answer, golds) if scored else 0.0,
+        **_gold_scores(answer.answer, golds, scored),
         "cited": answer.cited,
         "invalid_citations": answer.invalid_citations,
         "source_docs": [h.doc_id for h in answer.sources],
@@ -140,6 +139,17 @@ def _ask(
     if check is not None:
         _store_check(row, check)
     return answer, check, row
+
+
+def _gold_scores(answer: str, golds: list[str], scored: bool) -> dict[str, float]:
+    """Exact match, token-F1 and gold recall of an answer (0 for a refusal or a failed answer)."""
+    if not scored:
+        return {"exact_match": 0.0, "token_f1": 0.0, "gold_recall": 0.0}
+    return {
+        "exact_match": exact_match(answer, golds),
+        "token_f1": token_f1(answer, golds),
+        "gold_recall": gold_recall(answer, golds),
+    }
 
 
 def _store_check(row: dict[str, Any], check: AnswerCheck) -> None:
@@ -153,8 +163,10 @@ def _recheck(
     row: dict[str, Any],
     params: SamplingParams,
 ) -> bool:
-    """Check an earlier answer's claims again (after a checker change) against the same sources, found again
-    by retrieval; False when retrieval no longer returns the sources the answer was given."""
+    """Score an earlier answer again against its gold answers and check its claims again (after a scorer or
+    checker change) against the same sources, found again by retrieval; False when retrieval no longer returns
+    the sources the answer was given."""
+    row.update(_gold_scores(row["answer"], row["gold"], row["status"] == "ok" and not row["refused"]))
     if row["status"] != "ok" or row["refused"]:
         return True  # nothing asserted, nothing to check
     sources = answerer.sources_for(row["question"], params=params)

@@ -358,8 +358,8 @@ def eval_qa(
         bool,
         typer.Option(
             "--recheck",
-            help="With --resume: check the kept answers' claims again with the current checker (same sources, "
-            "no new generation).",
+            help="With --resume: score the kept answers again (gold answers, and claims with the current "
+            "checker against the same sources); no new generation.",
         ),
     ] = False,
     judge: Annotated[

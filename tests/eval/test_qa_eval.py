@@ -9,7 +9,7 @@ import pytest
 
 from ragqa.config import Settings
 from ragqa.errors import InputError
-from ragqa.eval.qa_eval import run_qa_eval
+from ragqa.eval.qa_eval import answer_tokens, exact_match, gold_recall, run_qa_eval, token_f1
 from ragqa.generation.llamacpp_backend import LlamaCppBackend
 from ragqa.generation.sampling import SamplingParams
 
@@ -20,6 +20,23 @@ def one_article(shared_data: Path, tmp_path: Path) -> Path:
     path = tmp_path / "xquad-en-one.json"
     path.write_text(json.dumps({"data": data["data"][:1], "version": "1.1"}), encoding="utf-8")
     return path
+
+
+def test_answer_tokens_segment_mixed_text_as_cmrc_does() -> None:
+    assert answer_tokens("The Denver Broncos, [2] won!") == ["denver", "broncos", "won"]
+    assert answer_tokens("黑豹队丢了 308 分[1][2]。") == ["黑", "豹", "队", "丢", "了", "308", "分"]
+    assert answer_tokens("丹佛野马队(Denver Broncos)") == ["丹", "佛", "野", "马", "队", "denver", "broncos"]
+
+
+def test_a_number_gold_scores_inside_a_chinese_answer() -> None:
+    # a gold answer with no Chinese character ("308") against a Chinese answer: the number is one token on
+    # both sides, not "308" against "3", "0", "8"
+    answer = "黑豹队的防守丢了 308 分[1][2]。"
+    assert gold_recall(answer, ["308"]) == 1.0
+    assert token_f1(answer, ["308"]) == pytest.approx(2 * (1 / 10) / (1 + 1 / 10))
+    assert exact_match("308。", ["308"]) == 1.0 and exact_match(answer, ["308"]) == 0.0
+    assert gold_recall("丢了 380 分", ["308"]) == 0.0
+    assert token_f1("第六", ["排名第六"]) == pytest.approx(2 * 1 * (2 / 4) / (1 + 2 / 4))  # characters overlap
 
 
 def _rows(path: Path) -> list[dict]:
@@ -83,11 +100,17 @@ def test_answerable_and_unanswerable_sets(
     assert again.metrics["questions"] == 2 and again.metrics["unanswerable_questions"] == 2
 
     # --recheck scores the kept answers again against the same sources, found again by retrieval, without
-    # generating: wiping the logged checks and re-checking restores them
+    # generating: wiping the logged checks and gold scores and re-checking restores them
     logged = _rows(tmp_path / "qa" / "answers.jsonl")  # the line cut short above is skipped
     checked = {r["id"]: r["claims"] for r in logged if r.get("claims")}
+    scores = {r["id"]: (r["exact_match"], r["token_f1"], r["gold_recall"]) for r in logged}
     assert checked
-    wiped = [{**r, "claims": [], "faithfulness": -1.0} if r["id"] in checked else r for r in logged]
+    wiped = [
+        {**r, "claims": [], "faithfulness": -1.0, "token_f1": -1.0, "gold_recall": -1.0, "exact_match": -1.0}
+        if r["id"] in checked
+        else r
+        for r in logged
+    ]
     (tmp_path / "qa" / "answers.jsonl").write_text("".join(json.dumps(r) + "\n" for r in wiped))
     rechecked = run_qa_eval(
         settings,
@@ -104,6 +127,7 @@ def test_answerable_and_unanswerable_sets(
     restored = _rows(tmp_path / "qa" / "answers.jsonl")
     assert {r["id"]: r["claims"] for r in restored if r["id"] in checked} == checked
     assert all(r["faithfulness"] >= 0 for r in restored if "faithfulness" in r)
+    assert {r["id"]: (r["exact_match"], r["token_f1"], r["gold_recall"]) for r in restored} == scores
 
 
 def test_missing_file(settings: Settings, small_backend: LlamaCppBackend, tmp_path: Path) -> None:
