@@ -3,7 +3,9 @@
 Only what the claim adds counts: words, numbers and names that already appear in the question are context the
 user supplied, not something the answer asserts. A number must also count what the sources count: "24 points"
 is not grounded by sources that say "24 interceptions" and "308 points" (English; a number directly followed
-by a word the sources use with numbers).
+by a word the sources use with numbers). In Chinese, numerals count as digits (四次 = 4 次), and a number of the
+claim must stand near one of the claim's words in the sources ("最后三分钟拿下 308 分" is not grounded by "防守只丢
+了 308 分").
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ragqa.eval.chinese_numbers import MEASURE_WORDS, digits_for_numerals
+from ragqa.generation.prompt import CJK_CHAR
 from ragqa.retrieval.lexical import LexicalTokenizer
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[,，]\d{3})*(?:\.\d+)?(?![\w])|\d+")
@@ -20,6 +24,7 @@ _NUMBER = re.compile(r"(?<![\w.])\d+(?:[,，]\d{3})*(?:\.\d+)?(?![\w])|\d+")
 _QUANTITY = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)\s+([A-Za-z][A-Za-z'-]*)")
 _WORD_OR_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 _UNIT_WINDOW = 3  # a number and the word it counts stand at most this many content words apart
+_CONTEXT_WINDOW = 5  # Chinese: a number and a word it is said of stand at most this many words apart
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 
@@ -86,6 +91,8 @@ def _positional(text: str) -> list[str]:
         word = m.group(0)
         if word[0].isdigit():
             out.append(_normal_number(word))
+        elif CJK_CHAR.search(word):  # a run of Chinese is many words
+            out.extend(t for t in _tokenizer().tokenize(word) if t not in _function_stems())
         elif (stem := _stem(word.lower())) is not None and stem not in _function_stems():
             out.append(stem)
     return out
@@ -119,6 +126,7 @@ class SourceGrounding:
     """The sources' tokens, numbers and text (and the question's), prepared once for all claims of an answer."""
 
     def __init__(self, sources: str, question: str = "") -> None:
+        sources, question = digits_for_numerals(sources), digits_for_numerals(question)
         self.given = set(_content(question))
         self.source_tokens = set(_tokenizer().tokenize(sources))
         self.question_numbers = _numbers(question)
@@ -127,11 +135,14 @@ class SourceGrounding:
         self.known_numbers = _numbers(sources) | spelled | self.question_numbers
         self.lowered_sources, self.lowered_question = sources.lower(), question.lower()
         self._units_near: dict[str, set[str]] = {}  # number -> words within the window around it
+        self._context_near: dict[str, set[str]] = {}  # number -> words within the wider window (Chinese)
         words = _positional(sources)
         for i, word in enumerate(words):
             if word[0].isdigit():
                 near = words[max(0, i - _UNIT_WINDOW) : i + _UNIT_WINDOW + 1]
                 self._units_near.setdefault(word, set()).update(w for w in near if not w[0].isdigit())
+                wide = words[max(0, i - _CONTEXT_WINDOW) : i + _CONTEXT_WINDOW + 1]
+                self._context_near.setdefault(word, set()).update(wide)
         self._counted = set().union(*self._units_near.values()) if self._units_near else set()
 
     def _misbound(self, claim: str) -> list[str]:
@@ -147,8 +158,25 @@ class SourceGrounding:
                 out.append(f"{number} {word}")
         return out
 
+    def _unbound(self, claim: str) -> list[str]:
+        """Chinese: numbers of ``claim`` the sources have, but never near any word the claim says them of (its
+        words other than numbers and measure words; a claim of a bare number is left alone)."""
+        words = _positional(claim)
+        context = {w for w in words if not w[0].isdigit() and w not in MEASURE_WORDS}
+        if not context:
+            return []
+        return [
+            number
+            for number in dict.fromkeys(w for w in words if w[0].isdigit())
+            if number in self._context_near
+            and number not in self.question_numbers
+            and not context & self._context_near[number]
+        ]
+
     def check(self, claim: str) -> LexicalGrounding:
-        new = [t for t in dict.fromkeys(_content(claim)) if t not in self.given]
+        claim = digits_for_numerals(claim)
+        chinese = CJK_CHAR.search(claim) is not None
+        new = [t for t in dict.fromkeys(_content(claim)) if t not in self.given and t not in MEASURE_WORDS]
         found = sum(t in self.source_tokens for t in new)
         missing_names = [
             name
@@ -161,7 +189,7 @@ class SourceGrounding:
             new_tokens=len(new),
             missing_numbers=tuple(sorted(_numbers(claim) - self.known_numbers)),
             missing_names=tuple(missing_names),
-            misbound_numbers=tuple(self._misbound(claim)),
+            misbound_numbers=tuple(self._unbound(claim) if chinese else self._misbound(claim)),
         )
 
 

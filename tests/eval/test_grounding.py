@@ -67,3 +67,24 @@ def test_a_spelled_number_in_the_sources_grounds_the_digits() -> None:
     assert lexical_grounding("He recorded 6 solo tackles.", sources).missing_numbers == ()
     assert lexical_grounding("He recorded 7 solo tackles.", sources).missing_numbers == ("7",)
     assert lexical_grounding("6", sources, "How many solo tackles?").coverage == 1.0
+
+
+def test_chinese_numerals_ground_digits() -> None:
+    sources = "他在本赛季完成了四次拦截，其中两次被判触地得分。"
+    assert lexical_grounding("他完成了 4 次拦截。", sources).missing_numbers == ()
+    assert lexical_grounding("他完成了两次触地得分。", sources).missing_numbers == ()
+    assert lexical_grounding("他完成了 5 次拦截。", sources).missing_numbers == ("5",)
+    assert (
+        lexical_grounding("他完成了4次拦截。", sources, "他完成了多少次拦截？").coverage == 1.0
+    )  # 次 adds nothing
+
+
+def test_a_chinese_number_must_be_said_of_what_the_sources_say_it_of() -> None:
+    sources = (
+        "主队的防守全年只丢了 308 分，在联赛中排名第六。在比赛的最后三分钟，客队凭借两次达阵拿下 11 分。"
+    )
+    question = "客队在最后三分钟拿下多少分？"
+    assert lexical_grounding("客队在最后三分钟拿下 11 分。", sources, question).misbound_numbers == ()
+    assert lexical_grounding("客队在最后三分钟拿下 308 分。", sources, question).misbound_numbers == ("308",)
+    assert lexical_grounding("308", sources, question).misbound_numbers == ()  # a bare number says nothing
+    assert lexical_grounding("主队的防守丢了 308 分。", sources).misbound_numbers == ()

@@ -36,7 +36,9 @@ def test_a_number_gold_scores_inside_a_chinese_answer() -> None:
     assert token_f1(answer, ["308"]) == pytest.approx(2 * (1 / 10) / (1 + 1 / 10))
     assert exact_match("308。", ["308"]) == 1.0 and exact_match(answer, ["308"]) == 0.0
     assert gold_recall("丢了 380 分", ["308"]) == 0.0
-    assert token_f1("第六", ["排名第六"]) == pytest.approx(2 * 1 * (2 / 4) / (1 + 2 / 4))  # characters overlap
+    assert token_f1("第六", ["排名第六"]) == pytest.approx(
+        2 * 1 * (2 / 4) / (1 + 2 / 4)
+    )  # characters overlap
 
 
 def _rows(path: Path) -> list[dict]:
