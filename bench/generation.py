@@ -82,7 +82,11 @@ def quality(path: Path | None) -> dict[str, Any]:
     data = json.loads((path / "report.json" if path.is_dir() else path).read_text())
     m = data["metrics"]
     keep = ("token_f1", "gold_recall", "faithfulness", "refusal_rate", "correct_refusal_rate")
-    return {"qa_dataset": data["dataset"], **{k: m[k] for k in keep if k in m}}
+    return {
+        "qa_dataset": data["dataset"],
+        "qa_questions": int(m["questions"]),
+        **{k: round(m[k], 4) for k in keep if k in m},
+    }
 
 
 def main() -> None:
