@@ -4,7 +4,7 @@ Only what the claim adds counts: words, numbers and names that already appear in
 user supplied, not something the answer asserts. A number must also count what the sources count: "24 points"
 is not grounded by sources that say "24 interceptions" and "308 points" (English; a number directly followed
 by a word the sources use with numbers). In Chinese, numerals count as digits (四次 = 4 次), and a number of the
-claim must stand near one of the claim's words in the sources ("最后三分钟拿下 308 分" is not grounded by "防守只丢
+claim must share a source sentence with one of the claim's words ("最后三分钟拿下 308 分" is not grounded by "防守只丢
 了 308 分").
 """
 
@@ -24,7 +24,9 @@ _NUMBER = re.compile(r"(?<![\w.])\d+(?:[,，]\d{3})*(?:\.\d+)?(?![\w])|\d+")
 _QUANTITY = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)\s+([A-Za-z][A-Za-z'-]*)")
 _WORD_OR_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 _UNIT_WINDOW = 3  # a number and the word it counts stand at most this many content words apart
-_CONTEXT_WINDOW = 5  # Chinese: a number and a word it is said of stand at most this many words apart
+_SENTENCE_END = re.compile(
+    r"(?<=[。！？；!?;\n])"
+)  # Chinese: a number and what it is said of share a sentence
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 
@@ -135,14 +137,17 @@ class SourceGrounding:
         self.known_numbers = _numbers(sources) | spelled | self.question_numbers
         self.lowered_sources, self.lowered_question = sources.lower(), question.lower()
         self._units_near: dict[str, set[str]] = {}  # number -> words within the window around it
-        self._context_near: dict[str, set[str]] = {}  # number -> words within the wider window (Chinese)
+        self._context_near: dict[str, set[str]] = {}  # number -> words of the sentences it is in (Chinese)
+        for sentence in _SENTENCE_END.split(sources):
+            in_sentence = _positional(sentence)
+            for word in in_sentence:
+                if word[0].isdigit():
+                    self._context_near.setdefault(word, set()).update(in_sentence)
         words = _positional(sources)
         for i, word in enumerate(words):
             if word[0].isdigit():
                 near = words[max(0, i - _UNIT_WINDOW) : i + _UNIT_WINDOW + 1]
                 self._units_near.setdefault(word, set()).update(w for w in near if not w[0].isdigit())
-                wide = words[max(0, i - _CONTEXT_WINDOW) : i + _CONTEXT_WINDOW + 1]
-                self._context_near.setdefault(word, set()).update(wide)
         self._counted = set().union(*self._units_near.values()) if self._units_near else set()
 
     def _misbound(self, claim: str) -> list[str]:
@@ -159,8 +164,8 @@ class SourceGrounding:
         return out
 
     def _unbound(self, claim: str) -> list[str]:
-        """Chinese: numbers of ``claim`` the sources have, but never near any word the claim says them of (its
-        words other than numbers and measure words; a claim of a bare number is left alone)."""
+        """Chinese: numbers of ``claim`` the sources have, but never in a sentence with a word the claim says
+        them of (its words other than numbers and measure words; a claim of a bare number is left alone)."""
         words = _positional(claim)
         context = {w for w in words if not w[0].isdigit() and w not in MEASURE_WORDS}
         if not context:
