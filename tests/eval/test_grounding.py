@@ -91,7 +91,9 @@ def test_a_chinese_number_must_be_said_of_what_the_sources_say_it_of() -> None:
 
 
 def test_a_chinese_number_and_its_subject_may_stand_far_apart_in_one_sentence() -> None:
-    sources = "该所成立于 1817 年。1991 年 4 月，在长达数十年的停业和几次失败的重建计划之后，证券交易所恢复运营。"
+    sources = (
+        "该所成立于 1817 年。1991 年 4 月，在长达数十年的停业和几次失败的重建计划之后，证券交易所恢复运营。"
+    )
     grounding = lexical_grounding("1991年4月，证券交易所恢复运营。", sources, "证券交易所何时恢复运营？")
     assert grounding.misbound_numbers == () and grounding.missing_numbers == ()
     assert lexical_grounding("证券交易所于 1817 年恢复运营。", sources).misbound_numbers == ("1817",)
