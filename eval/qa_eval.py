@@ -1,6 +1,6 @@
 """``ragqa eval qa``: ask SQuAD-format questions against their paragraphs and score the answers.
 
-Exact match and token-F1 against gold answers (SQuAD normalisation; characters for Chinese, as CMRC scores),
+Exact match and token-F1 against gold answers (SQuAD normalisation, then CMRC's mixed segmentation),
 claim-level hallucination metrics (:mod:`ragqa.eval.faithfulness`), citation validity, refusal rate and latency;
 then the same questions with their own paragraph held out, where the right answer is a refusal.
 """
