@@ -13,7 +13,7 @@ from ragqa.eval.report import fmt
 MAX_ITEMS = 1000  # per-question rows rendered; report.json keeps them all
 _VERDICT_COLOURS = {"supported": "#c8ecc9", "contradicted": "#f7b9b9", "unverifiable": "#fde9a9"}
 _CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#1d1d1f;padding:0 16px}
+body{font:14px/1.45 system-ui,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:24px auto;max-width:1180px;color:#1d1d1f;padding:0 16px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;vertical-align:top}
 th{background:#f4f4f6;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -78,13 +78,13 @@ def latency_svg(latency: dict[str, list[float]], width: int = 520) -> str:
         return ""
     stats = [(k, float(np.percentile(v, 50)), float(np.percentile(v, 95))) for k, v in stages]
     top = max(p95 for _, _, p95 in stats) or 1.0
-    row_h, label_w = 22, 140
+    row_h, label_w, value_w = 22, 110, 130  # value_w: room right of the longest bar for "12345 / 23456 ms"
     height = 30 + row_h * len(stats)
     rows = []
     for i, (stage, p50, p95) in enumerate(stats):
         y = 24 + i * row_h
-        w95 = (width - label_w - 90) * p95 / top
-        w50 = (width - label_w - 90) * p50 / top
+        w95 = (width - label_w - value_w) * p95 / top
+        w50 = (width - label_w - value_w) * p50 / top
         rows.append(
             f'<text x="4" y="{y + 13}" font-size="12">{escape(stage)}</text>'
             f'<rect x="{label_w}" y="{y}" width="{w95:.1f}" height="16" fill="#b9cdf0"/>'
