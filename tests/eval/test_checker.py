@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from ragqa.config import load_settings
 from ragqa.eval.checker import ALL_SIGNALS, SupportChecker
 from ragqa.eval.claims import Claim, split_claims
 from ragqa.eval.faithfulness import check_answer
 from ragqa.eval.judge import LLMJudge, parse_verdict
 from ragqa.eval.similarity import SentenceMatcher
 from ragqa.generation.llamacpp_backend import LlamaCppBackend
-from ragqa.retrieval.embedders import Embedder
+from ragqa.retrieval.embedders import MULTILINGUAL, Embedder, get_embedder
 
 SOURCES = [
     "The Oberoi Group is a hotel company with its head office in Delhi. It was founded in 1934 by Mohan Singh Oberoi.",
@@ -86,3 +87,21 @@ def test_llm_judge_on_the_default_model(default_backend: LlamaCppBackend, matche
     )
     assert uncertain.lexical is not None and 0.5 <= uncertain.lexical.coverage < 0.9
     assert judge.calls == calls + 1 and uncertain.decided_by == "llm" and uncertain.judge == uncertain.verdict
+
+
+def test_a_close_chinese_paraphrase_is_supported_with_e5(matcher: SentenceMatcher) -> None:
+    # jieba splits a paraphrase into words the source lacks (coverage in the uncertain band); with e5, a claim
+    # that close to a source sentence is supported, while a changed fact in the band stays unverifiable
+    e5 = SentenceMatcher(get_embedder(load_settings(), MULTILINGUAL))
+    sources = ["光合作用被理解为植物利用阳光把水和二氧化碳转化为养分的过程。它主要发生在叶片的叶绿体中。"]
+    question = "植物利用阳光制造养分的过程叫什么？"
+    paraphrase, changed = "植物利用阳光制造养分的过程被称作光合作用。", "光合作用主要发生在根部的细胞中。"
+    checker = SupportChecker(e5, None)
+    kept, wrong = checker.check(split_claims(paraphrase + changed), sources, question)
+    assert kept.lexical is not None and kept.lexical.coverage < 0.9  # not settled by the words alone
+    assert (kept.verdict, kept.decided_by) == ("supported", "lexical+embedding")
+    assert wrong.verdict == "unverifiable"
+    # MiniLM keeps the English cascade: the same paraphrase is not supported on its words
+    assert SupportChecker(matcher, None).check(split_claims(paraphrase), sources, question)[0].verdict != (
+        "supported"
+    )
