@@ -4,8 +4,8 @@ Only what the claim adds counts: words, numbers and names that already appear in
 user supplied, not something the answer asserts. A number must also count what the sources count: "24 points"
 is not grounded by sources that say "24 interceptions" and "308 points" (English; a number directly followed
 by a word the sources use with numbers). In Chinese, numerals count as digits (四次 = 4 次), and a number of the
-claim must share a source sentence with one of the claim's words ("最后三分钟拿下 308 分" is not grounded by "防守只丢
-了 308 分").
+claim must share a source sentence with one of the claim's words ("客队最后三分钟拿下 308 分" is not grounded by
+"主队全年只丢了 308 分").
 """
 
 from __future__ import annotations
