@@ -24,14 +24,14 @@ def one_article(shared_data: Path, tmp_path: Path) -> Path:
 
 def test_answer_tokens_segment_mixed_text_as_cmrc_does() -> None:
     assert answer_tokens("The Denver Broncos, [2] won!") == ["denver", "broncos", "won"]
-    assert answer_tokens("黑豹队丢了 308 分[1][2]。") == ["黑", "豹", "队", "丢", "了", "308", "分"]
-    assert answer_tokens("丹佛野马队(Denver Broncos)") == ["丹", "佛", "野", "马", "队", "denver", "broncos"]
+    assert answer_tokens("主队丢了 308 分[1][2]。") == ["主", "队", "丢", "了", "308", "分"]
+    assert answer_tokens("客队(Visiting Team)") == ["客", "队", "visiting", "team"]
 
 
 def test_a_number_gold_scores_inside_a_chinese_answer() -> None:
     # a gold answer with no Chinese character ("308") against a Chinese answer: the number is one token on
     # both sides, not "308" against "3", "0", "8"
-    answer = "黑豹队的防守丢了 308 分[1][2]。"
+    answer = "主队防线全年丢了 308 分[1][2]。"
     assert gold_recall(answer, ["308"]) == 1.0
     assert token_f1(answer, ["308"]) == pytest.approx(2 * (1 / 10) / (1 + 1 / 10))
     assert exact_match("308。", ["308"]) == 1.0 and exact_match(answer, ["308"]) == 0.0
