@@ -24,9 +24,8 @@ _NUMBER = re.compile(r"(?<![\w.])\d+(?:[,，]\d{3})*(?:\.\d+)?(?![\w])|\d+")
 _QUANTITY = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)\s+([A-Za-z][A-Za-z'-]*)")
 _WORD_OR_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 _UNIT_WINDOW = 3  # a number and the word it counts stand at most this many content words apart
-_SENTENCE_END = re.compile(
-    r"(?<=[。！？；!?;\n])"
-)  # Chinese: a number and what it is said of share a sentence
+# Chinese: a number and what it is said of share a sentence.
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 
@@ -138,12 +137,13 @@ class SourceGrounding:
         self.lowered_sources, self.lowered_question = sources.lower(), question.lower()
         self._units_near: dict[str, set[str]] = {}  # number -> words within the window around it
         self._context_near: dict[str, set[str]] = {}  # number -> words of the sentences it is in (Chinese)
+        words: list[str] = []  # the sources' positional words, tokenized once, sentence by sentence
         for sentence in _SENTENCE_END.split(sources):
             in_sentence = _positional(sentence)
+            words += in_sentence
             for word in in_sentence:
                 if word[0].isdigit():
                     self._context_near.setdefault(word, set()).update(in_sentence)
-        words = _positional(sources)
         for i, word in enumerate(words):
             if word[0].isdigit():
                 near = words[max(0, i - _UNIT_WINDOW) : i + _UNIT_WINDOW + 1]

@@ -166,8 +166,9 @@ def _recheck(
     """Score an earlier answer again against its gold answers and check its claims again (after a scorer or
     checker change) against the same sources, found again by retrieval; False when retrieval no longer returns
     the sources the answer was given."""
-    row.update(_gold_scores(row["answer"], row["gold"], row["status"] == "ok" and not row["refused"]))
-    if row["status"] != "ok" or row["refused"]:
+    scored = row["status"] == "ok" and not row["refused"]
+    row.update(_gold_scores(row["answer"], row["gold"], scored))
+    if not scored:
         return True  # nothing asserted, nothing to check
     sources = answerer.sources_for(row["question"], params=params)
     if [h.doc_id for h in sources] != row["source_docs"]:
