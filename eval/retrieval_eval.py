@@ -31,12 +31,18 @@ def _modes_table(modes: dict[str, dict[str, float]]) -> Table:
     return Table("Modes", ["mode", *cols], [[mode, *(m[c] for c in cols)] for mode, m in modes.items()])
 
 
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _collection_name(dataset: RetrievalSet, settings: Settings) -> str:
-    stat = dataset.corpus_path.stat()
-    key = json.dumps(
-        [str(dataset.corpus_path.resolve()), stat.st_size, stat.st_mtime_ns, settings.index_fingerprint()],
-        sort_keys=True,
-    )
+    """Keyed by the corpus file's bytes (not its path or mtime: a data set copied again, byte for byte, keeps
+    its cached collection) and by everything that shapes the index."""
+    key = json.dumps([_file_digest(dataset.corpus_path), settings.index_fingerprint()], sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:10]
     return f"eval-{dataset.name[:40]}-{digest}".replace("/", "_")
 
@@ -46,13 +52,12 @@ def _ingest(settings: Settings, dataset: RetrievalSet, progress: bool) -> dict[s
         if dataset.documents is None:
             report = ingestor.ingest_paths([dataset.corpus_path])
         else:
-            data = dataset.corpus_path.read_bytes()
             stat = dataset.corpus_path.stat()
             row = SourceRow(
                 str(dataset.corpus_path.resolve()),
                 stat.st_size,
                 stat.st_mtime_ns,
-                hashlib.sha256(data).hexdigest(),
+                _file_digest(dataset.corpus_path),
             )
             report = ingestor.ingest_documents(dataset.documents, source=row)
     return report.to_json()

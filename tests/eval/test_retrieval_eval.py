@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,12 @@ def test_squad_retrieval_report(settings: Settings, small_squad: Path, tmp_path:
     again = run_retrieval_eval(settings, squad=small_squad, mode="bm25", out=tmp_path / "out2")
     assert again.extra["ingest"]["files_unchanged"] == 1 and again.extra["ingest"]["chunks_embedded"] == 0
     assert again.extra["modes"]["bm25"]["hit@1"] == pytest.approx(data["modes"]["bm25"]["hit@1"])
+
+    # the data set copied again: same bytes, new path and mtime
+    copied = tmp_path / "copied" / small_squad.name
+    copied.parent.mkdir()
+    copied.write_bytes(small_squad.read_bytes())
+    os.utime(copied, ns=(1, 1))
+    reused = run_retrieval_eval(settings, squad=copied, mode="bm25", out=tmp_path / "out3")
+    assert reused.extra["ingest"]["chunks_embedded"] == 0 and reused.extra["ingest"]["documents_added"] == 0
+    assert reused.config["collection"] == data["config"]["collection"]
