@@ -17,6 +17,7 @@ from ragqa.errors import InputError
 from ragqa.eval.datasets import RetrievalSet, load_beir, load_squad_retrieval
 from ragqa.eval.metrics import query_ndcg, ranking_metrics
 from ragqa.eval.report import Report, Table
+from ragqa.hashing import file_sha256
 from ragqa.ingest.pipeline import Ingestor
 from ragqa.retrieval.docstore import SourceRow
 from ragqa.retrieval.searcher import MODES, Mode, Searcher
@@ -31,23 +32,15 @@ def _modes_table(modes: dict[str, dict[str, float]]) -> Table:
     return Table("Modes", ["mode", *cols], [[mode, *(m[c] for c in cols)] for mode, m in modes.items()])
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _collection_name(dataset: RetrievalSet, settings: Settings) -> str:
+def _collection_name(dataset: RetrievalSet, settings: Settings, corpus_digest: str) -> str:
     """Keyed by the corpus file's bytes (not its path or mtime: a data set copied again, byte for byte, keeps
     its cached collection) and by everything that shapes the index."""
-    key = json.dumps([_file_digest(dataset.corpus_path), settings.index_fingerprint()], sort_keys=True)
+    key = json.dumps([corpus_digest, settings.index_fingerprint()], sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:10]
     return f"eval-{dataset.name[:40]}-{digest}".replace("/", "_")
 
 
-def _ingest(settings: Settings, dataset: RetrievalSet, progress: bool) -> dict[str, Any]:
+def _ingest(settings: Settings, dataset: RetrievalSet, corpus_digest: str, progress: bool) -> dict[str, Any]:
     with Ingestor(settings, progress=progress) as ingestor:
         if dataset.documents is None:
             report = ingestor.ingest_paths([dataset.corpus_path])
@@ -57,7 +50,7 @@ def _ingest(settings: Settings, dataset: RetrievalSet, progress: bool) -> dict[s
                 str(dataset.corpus_path.resolve()),
                 stat.st_size,
                 stat.st_mtime_ns,
-                _file_digest(dataset.corpus_path),
+                corpus_digest,
             )
             report = ingestor.ingest_documents(dataset.documents, source=row)
     return report.to_json()
@@ -67,11 +60,12 @@ def _prepare_collection(
     settings: Settings, beir: Path | None, squad: Path | None, split: str, progress: bool
 ) -> tuple[Settings, RetrievalSet, dict[str, Any]]:
     dataset = load_beir(beir, split) if beir is not None else load_squad_retrieval(squad)  # type: ignore[arg-type]
+    corpus_digest = file_sha256(dataset.corpus_path)  # names the collection and marks its source unchanged
     eval_settings = settings.model_copy(
-        update={"collection": _collection_name(dataset, settings), "commit_every": 1_000_000}
+        update={"collection": _collection_name(dataset, settings, corpus_digest), "commit_every": 1_000_000}
     )
     started = time.perf_counter()
-    ingest = _ingest(eval_settings, dataset, progress)
+    ingest = _ingest(eval_settings, dataset, corpus_digest, progress)
     ingest["wall_seconds"] = round(time.perf_counter() - started, 2)
     return eval_settings, dataset, ingest
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ragqa.errors import ModelFileError
+from ragqa.hashing import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +69,6 @@ def _part_files(package: str) -> list[Path]:
     root = Path(spec.origin).parent
     files = sorted(Path(p) for p in glob.glob(str(root / "data" / "*.bin")))
     return files or sorted(Path(p) for p in glob.glob(str(root / "*.gguf")))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _verified_marker(path: Path) -> Path:
@@ -150,7 +143,7 @@ def resolve_model_file(name_or_path: str, models_dir: Path) -> Path:
     target = models_dir / f"{model.name}.gguf"
     if _is_verified(target, model):
         return target
-    if target.is_file() and target.stat().st_size == model.size and _sha256(target) == model.sha256:
+    if target.is_file() and target.stat().st_size == model.size and file_sha256(target) == model.sha256:
         _mark_verified(target, model)
         return target
     if target.is_file():
