@@ -138,7 +138,7 @@ def warm_cache(scifact: Path, size: int, embedder: CachedEmbedder, block: int = 
     try:
         with Ingestor(settings, embedder=embedder, progress=False) as ingestor:
             assert ingestor.chunker is not None
-            start, done = time.perf_counter(), 0
+            start = time.perf_counter()
             for i in range(0, len(docs), block):
                 chunks = ingestor.chunker.chunk_many(docs[i : i + block])
                 embedder.embed_documents([c.indexed_text for doc in chunks for c in doc])

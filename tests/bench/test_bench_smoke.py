@@ -12,41 +12,34 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_api_bench_smoke(tmp_path: Path) -> None:
-    out = tmp_path / "api.json"
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "api.py"), "--smoke", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "p50 ms" in proc.stdout
-    result = json.loads(out.read_text())
+    stdout, result = _smoke("api", tmp_path, timeout=600)
+    assert "p50 ms" in stdout
     assert [lv["concurrency"] for lv in result["levels"]] == [1, 2]
     assert all(lv["errors"] == 0 and lv["requests"] > 0 for lv in result["levels"])
 
 
-def _smoke(script: str, tmp_path: Path, *extra: str) -> tuple[str, dict]:
-    out = tmp_path / f"{script}.json"
+def _run(script: str, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    """Run ``bench/SCRIPT.py --smoke ARGS`` and require it to succeed."""
     proc = subprocess.run(
-        [sys.executable, str(REPO / "bench" / f"{script}.py"), "--smoke", "--out", str(out), *extra],
+        [sys.executable, str(REPO / "bench" / f"{script}.py"), "--smoke", *args],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def _smoke(script: str, tmp_path: Path, *extra: str, timeout: int = 900) -> tuple[str, dict]:
+    """Its stdout (the table) and the JSON it wrote."""
+    out = tmp_path / f"{script}.json"
+    proc = _run(script, "--out", str(out), *extra, timeout=timeout)
     return proc.stdout, json.loads(out.read_text())
 
 
 def test_retrieval_bench_smoke(tmp_path: Path) -> None:
     cache = ["--cache", str(tmp_path / "cache")]
-    warm = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "retrieval.py"), "--smoke", "--warm-cache", *cache],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert warm.returncode == 0, warm.stderr[-3000:]
+    warm = _run("retrieval", "--warm-cache", *cache, timeout=600)
     warmed = int(re.findall(r"([\d,]+) vectors cached", warm.stderr)[-1].replace(",", ""))
     stdout, result = _smoke("retrieval", tmp_path, *cache)
     systems = [r["system"] for r in result["results"]]
