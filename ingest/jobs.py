@@ -2,7 +2,9 @@
 
 A job lists source files. Because ingestion skips unchanged files and replaces changed ones, re-running a job
 is safe: a job found ``running`` at start-up (the process died) is queued again and finishes without
-duplicates or lost files.
+duplicates or lost files. The file being read when the process died is counted against that file; a file
+that was being read at :data:`MAX_FILE_CRASHES` deaths is given up with a per-file error (a file that kills
+the process must not crash-loop the server).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from ragqa.errors import RagqaError
 
 log = logging.getLogger(__name__)
 
-JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+JobState = Literal["queued", "running", "succeeded", "succeeded_with_errors", "failed", "cancelled"]
+FINISHED_STATES: frozenset[str] = frozenset({"succeeded", "succeeded_with_errors", "failed", "cancelled"})
+MAX_FILE_CRASHES = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs(
     id TEXT PRIMARY KEY, collection TEXT NOT NULL, state TEXT NOT NULL, files TEXT NOT NULL,
@@ -32,6 +36,12 @@ CREATE TABLE IF NOT EXISTS jobs(
     created_at REAL NOT NULL, started_at REAL, finished_at REAL, attempts INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 """
+# Columns added after the first release; older job databases gain them on open.
+_ADDED_COLUMNS = {"current_file": "TEXT", "file_crashes": "TEXT NOT NULL DEFAULT '{}'"}
+_COLUMNS = (
+    "id, collection, state, files, files_total, files_done, chunks_written, errors, message, cancel, "
+    "created_at, started_at, finished_at, attempts"
+)
 
 
 @dataclass(slots=True)
@@ -73,6 +83,10 @@ class JobStore:
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        for name, kind in _ADDED_COLUMNS.items():
+            if name not in present:
+                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
         self._lock = threading.Lock()
 
     def _row(self, row: tuple[Any, ...]) -> Job:
@@ -120,13 +134,14 @@ class JobStore:
         return job
 
     def get(self, job_id: str) -> Job | None:
-        row = self._db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone()
         return self._row(row) if row else None
 
     def list(self, *, limit: int = 50, offset: int = 0, state: str | None = None) -> list[Job]:
         where, args = ("WHERE state=?", [state]) if state else ("", [])
         rows = self._db.execute(
-            f"SELECT * FROM jobs {where} ORDER BY created_at DESC LIMIT ? OFFSET ?", [*args, limit, offset]
+            f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY created_at DESC LIMIT ? OFFSET ?",
+            [*args, limit, offset],
         )
         return [self._row(r) for r in rows]
 
@@ -168,15 +183,31 @@ class JobStore:
             row = self._db.execute(
                 "UPDATE jobs SET state='running', started_at=?, attempts=attempts+1, message='' WHERE id = "
                 "(SELECT id FROM jobs WHERE state='queued' ORDER BY created_at LIMIT 1) AND state='queued' "
-                "RETURNING *",
+                f"RETURNING {_COLUMNS}",
                 (time.time(),),
             ).fetchone()
         return self._row(row) if row else None
 
     def requeue_interrupted(self) -> int:
-        with self._lock:
-            cursor = self._db.execute("UPDATE jobs SET state='queued' WHERE state='running'")
-        return cursor.rowcount
+        """Queue jobs a dead process left ``running``, counting the death against the file it was reading."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            rows = self._db.execute(
+                "SELECT id, current_file, file_crashes FROM jobs WHERE state='running'"
+            ).fetchall()
+            for job_id, current, crashes_json in rows:
+                crashes = json.loads(crashes_json or "{}")
+                if current:
+                    crashes[current] = crashes.get(current, 0) + 1
+                self._db.execute(
+                    "UPDATE jobs SET state='queued', current_file=NULL, file_crashes=? WHERE id=?",
+                    (json.dumps(crashes), job_id),
+                )
+        return len(rows)
+
+    def file_crashes(self, job_id: str) -> dict[str, int]:
+        row = self._db.execute("SELECT file_crashes FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return json.loads(row[0] or "{}") if row else {}
 
 
 class JobEngine:
@@ -255,6 +286,19 @@ class JobEngine:
         def should_stop() -> bool:
             return self._stop.is_set() or store.cancel_requested(job.id)
 
+        crashes = store.file_crashes(job.id)
+
+        def on_start(path: Path) -> None:  # so a restart knows which file the process died on
+            store.update(job.id, current_file=str(path))
+
+        def skip(path: Path) -> str | None:
+            if crashes.get(str(path), 0) >= MAX_FILE_CRASHES:
+                return (
+                    f"gave up: the server died {crashes[str(path)]} times while reading this file "
+                    "(too large to parse, or a decompression bomb?)"
+                )
+            return None
+
         try:
             with Ingestor(settings, progress=progress) as ingestor:
                 report = ingestor.ingest_paths(
@@ -262,6 +306,8 @@ class JobEngine:
                     on_file=on_file,
                     should_stop=should_stop,
                     allow_missing=True,
+                    on_start=on_start,
+                    skip=skip,
                 )
             self.last_report = report
             errors = [{"path": p, "reason": r} for p, r in report.failed]
@@ -278,7 +324,8 @@ class JobEngine:
             else:
                 store.update(
                     job.id,
-                    state="succeeded",
+                    state="succeeded_with_errors" if errors else "succeeded",
+                    current_file=None,
                     finished_at=time.time(),
                     files_done=job.files_total,
                     chunks_written=report.chunks_embedded,

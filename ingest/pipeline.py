@@ -20,7 +20,7 @@ from tqdm import tqdm
 from ragqa.config import Settings
 from ragqa.errors import DocumentError, InputError
 from ragqa.ingest.chunker import Chunker
-from ragqa.ingest.loaders import load_file
+from ragqa.ingest.loaders import LoadLimits, LoadResult, load_file
 from ragqa.ingest.walker import discover_files
 from ragqa.retrieval.collection import CollectionWriter, StagedDocument
 from ragqa.retrieval.docstore import SourceRow
@@ -86,14 +86,14 @@ class IngestReport:
         }
 
 
-def _sample_texts(files: Sequence[Path], limit: int = 20) -> list[str]:
+def _sample_texts(files: Sequence[Path], limits: LoadLimits, limit: int = 20) -> list[str]:
     """Text of up to ``limit`` files spread over the batch, to pick an embedder for a new collection."""
     step = max(1, len(files) // limit)
     texts: list[str] = []
     for path in files[::step][:limit]:
         try:
             if path.stat().st_size <= 20 * 1024 * 1024:
-                texts.extend(d.text for d in load_file(path, path.read_bytes()).documents[:20])
+                texts.extend(d.text for d in load_file(path, path.read_bytes(), limits).documents[:20])
         except (DocumentError, OSError):
             continue
     return texts
@@ -115,6 +115,7 @@ class Ingestor:
         self, settings: Settings, *, embedder: Embedder | None = None, progress: bool | None = None
     ) -> None:
         self.settings = settings
+        self.limits = LoadLimits.from_settings(settings)
         self.writer = CollectionWriter(settings)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self._queue: list[_Pending] = []
@@ -244,26 +245,10 @@ class Ingestor:
     # files ----------------------------------------------------------------------
     def _ingest_file(self, path: Path, report: IngestReport) -> None:
         key = str(path)
-        stat = path.stat()
-        known = self.writer.docstore.source(key)
-        if known and known.size == stat.st_size and known.mtime_ns == stat.st_mtime_ns:
-            report.files_unchanged += 1
+        parsed = self._read_file(path, report)
+        if parsed is None:
             return
-        limit = int(self.settings.max_file_mb * 1024 * 1024)
-        if stat.st_size > limit:
-            raise DocumentError(
-                f"file is {stat.st_size / 1048576:.1f} MB, over the {self.settings.max_file_mb:g} MB limit "
-                "(RAGQA_MAX_FILE_MB)"
-            )
-        data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        row = SourceRow(key, stat.st_size, stat.st_mtime_ns, digest)
-        if known and known.content_hash == digest:
-            with self.writer.docstore.transaction() as db:  # touched, not changed: remember the new mtime
-                self.writer.docstore.upsert_source(db, row)
-            report.files_unchanged += 1
-            return
-        result = load_file(path, data)
+        row, result = parsed
         report.warnings.extend((key, w) for w in result.warnings)
         self._queue_documents(result.documents, report)
         gone = set(self.writer.docstore.docs_of_source(key)) - {d.doc_id for d in result.documents}
@@ -271,6 +256,37 @@ class Ingestor:
             report.documents_deleted += self.writer.stage_delete(doc_id)
         self.writer.stage_source(row)
         report.files_ingested += 1
+
+    def _read_file(self, path: Path, report: IngestReport) -> tuple[SourceRow, LoadResult] | None:
+        """Read and parse one file; ``None`` when it is unchanged. Raises :class:`DocumentError` (with the
+        reason) for anything wrong with the file itself — never for the collection's own problems."""
+        key = str(path)
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise DocumentError(f"cannot read: {exc.strerror or exc}") from exc
+        known = self.writer.docstore.source(key)
+        if known and known.size == stat.st_size and known.mtime_ns == stat.st_mtime_ns:
+            report.files_unchanged += 1
+            return None
+        limit = int(self.settings.max_file_mb * 1024 * 1024)
+        if stat.st_size > limit:
+            raise DocumentError(
+                f"file is {stat.st_size / 1048576:.1f} MB, over the {self.settings.max_file_mb:g} MB limit "
+                "(RAGQA_MAX_FILE_MB)"
+            )
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DocumentError(f"cannot read: {exc.strerror or exc}") from exc
+        digest = hashlib.sha256(data).hexdigest()
+        row = SourceRow(key, stat.st_size, stat.st_mtime_ns, digest)
+        if known and known.content_hash == digest:
+            with self.writer.docstore.transaction() as db:  # touched, not changed: remember the new mtime
+                self.writer.docstore.upsert_source(db, row)
+            report.files_unchanged += 1
+            return None
+        return row, load_file(path, data, self.limits)
 
     def ingest_paths(
         self,
@@ -281,8 +297,11 @@ class Ingestor:
         on_file: Callable[[Path, IngestReport], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         allow_missing: bool = False,
+        on_start: Callable[[Path], None] | None = None,
+        skip: Callable[[Path], str | None] | None = None,
     ) -> IngestReport:
-        """Ingest files and folders. ``on_file`` sees the report after each file; ``should_stop`` is asked
+        """Ingest files and folders. ``on_start`` is told each file before it is read, ``on_file`` sees the
+        report after it; ``skip`` may give a reason to fail a file without reading it; ``should_stop`` is asked
         between files (what was staged so far is committed); ``allow_missing`` reports vanished paths."""
         started = time.perf_counter()
         missing = [p for p in paths if allow_missing and not Path(p).exists()]
@@ -293,19 +312,21 @@ class Ingestor:
         report = IngestReport(files_seen=len(files) + len(missing))
         report.failed.extend((str(p), "file no longer exists") for p in missing)
         if self.embedder is None and files:
-            self._bind_for(_sample_texts(files))
+            self._bind_for(_sample_texts(files, self.limits))
         bar = tqdm(files, desc="ingest", unit="file", disable=not self.progress, dynamic_ncols=True)
         for path in bar:
             if should_stop is not None and should_stop():
                 break
-            try:
-                self._ingest_file(path, report)
-            except DocumentError as exc:
-                report.failed.append((str(path), str(exc)))
-                log.warning("skipped %s: %s", path, exc)
-            except OSError as exc:
-                report.failed.append((str(path), f"cannot read: {exc.strerror or exc}"))
-                log.warning("skipped %s: %s", path, exc)
+            if skip is not None and (reason := skip(path)):
+                report.failed.append((str(path), reason))
+            else:
+                if on_start is not None:
+                    on_start(path)
+                try:
+                    self._ingest_file(path, report)
+                except DocumentError as exc:
+                    report.failed.append((str(path), str(exc)))
+                    log.warning("skipped %s: %s", path, exc)
             bar.set_postfix(chunks=report.chunks_embedded + self._queued_chunks, failed=len(report.failed))
             if on_file is not None:
                 on_file(path, report)

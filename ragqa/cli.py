@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ragqa.config import Settings, load_settings
-from ragqa.errors import ConfigError, InputError, RagqaError
+from ragqa.errors import EXIT_SOME_FILES_FAILED, ConfigError, InputError, RagqaError
 
 app = typer.Typer(
     name="ragqa",
@@ -95,8 +95,9 @@ def ingest(
             typer.echo(f"  failed  {path}: {reason}", err=True)
         for path, message in report.warnings[:50]:
             typer.echo(f"  warning {path}: {message}", err=True)
-    if report.failed and not report.files_ingested and not report.files_unchanged:
-        raise typer.Exit(1)
+    if report.failed:  # the good files are in; the exit code says that some were not
+        good = report.files_ingested or report.files_unchanged
+        raise typer.Exit(EXIT_SOME_FILES_FAILED if good else 1)
 
 
 @app.command()

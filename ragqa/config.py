@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(200, ge=16, le=8192)
     chunk_overlap: int = Field(32, ge=0)
     max_file_mb: float = Field(50.0, gt=0)
+    max_unpacked_mb: float = Field(
+        100.0, gt=0, description="Largest size a DOCX may unpack to (decompression bombs are refused)."
+    )
     commit_every: int = Field(
         2000,
         ge=1,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+EXIT_SOME_FILES_FAILED = 6  # `ragqa ingest`: the good files were ingested, some files failed
+
 
 class RagqaError(Exception):
     """Base class: ``str(err)`` is the message shown to the user."""
@@ -74,7 +76,14 @@ class ModelFileError(RagqaError):
     exit_code = 3
 
 
-class VectorStoreUnavailableError(RagqaError):
+class VectorStoreError(RagqaError):
+    """The vector store (Milvus) refused an operation."""
+
+    code = "vector_store_error"
+    exit_code = 3
+
+
+class VectorStoreUnavailableError(VectorStoreError):
     """A server-side vector store (Milvus) cannot be reached."""
 
     code = "vector_store_unavailable"

@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from ragqa.config import Settings
-from ragqa.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, VectorStoreUnavailableError
+from ragqa.errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    VectorStoreError,
+    VectorStoreUnavailableError,
+)
 from ragqa.retrieval.vector_store import VectorStore, register_backend
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,38 @@ def _collection_name(settings: Settings) -> str:
 
 def _uri(settings: Settings) -> str:
     return settings.milvus_uri or str((settings.data_dir / "milvus.db").resolve())
+
+
+class _GuardedClient:
+    """The Milvus client with every call's ``MilvusException`` turned into a ragqa error with a code, so the
+    CLI prints one line and the API answers JSON instead of a traceback."""
+
+    def __init__(self, client: Any, uri: str) -> None:
+        self._client, self._uri = client, uri
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+        if not callable(method):
+            return method
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from pymilvus.exceptions import MilvusException
+
+            try:
+                return method(*args, **kwargs)
+            except MilvusException as exc:
+                raise VectorStoreError(f"Milvus at {self._uri} refused {name}: {exc.message}") from exc
+
+        return call
+
+
+def _ensure_loaded(client: Any, name: str) -> None:
+    """A collection opened by a new process is 'released' until loaded; search needs it loaded (Lite and server)."""
+    from pymilvus.client.types import LoadState
+
+    state = client.get_load_state(name).get("state")
+    if state != LoadState.Loaded:
+        client.load_collection(name)
 
 
 def _client(settings: Settings) -> Any:
@@ -53,7 +91,7 @@ def _client(settings: Settings) -> Any:
     if settings.milvus_db:
         kwargs["db_name"] = settings.milvus_db
     try:
-        return MilvusClient(**kwargs)
+        return _GuardedClient(MilvusClient(**kwargs), uri)
     except (MilvusException, OSError, RuntimeError) as exc:
         raise VectorStoreUnavailableError(f"Milvus at {uri} is unreachable: {exc}") from exc
 
@@ -80,6 +118,7 @@ class MilvusStore(VectorStore):
                     f"Milvus collection {name} holds {existing}-dimensional vectors; "
                     f"the embedder makes {dim}-dimensional ones"
                 )
+            _ensure_loaded(client, name)
             return cls(client, name, dim, ef_search=settings.hnsw_ef_search)
         # created at the first save, when the text shows which BM25 analyzer fits (jieba for Chinese)
         return cls(client, name, dim, ef_search=settings.hnsw_ef_search, settings=settings)
@@ -150,6 +189,7 @@ class MilvusStore(VectorStore):
             raise IndexMissingError(
                 f"Milvus collection {name} is missing at {_uri(settings)}; re-ingest to rebuild"
             )
+        _ensure_loaded(client, name)
         return cls(client, name, int(params["dim"]), ef_search=settings.hnsw_ef_search)
 
     @property

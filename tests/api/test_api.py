@@ -14,6 +14,7 @@ import pytest
 from ragqa.api.security import hash_key
 from ragqa.generation.llamacpp_backend import LlamaCppBackend, free_port
 from ragqa.generation.openai_backend import OpenAIBackend
+from ragqa.ingest.jobs import FINISHED_STATES
 
 ServerFactory = Callable[..., Any]
 
@@ -22,7 +23,7 @@ def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 300) -> dic
     deadline = time.time() + timeout
     while time.time() < deadline:
         job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["state"] in {"succeeded", "failed", "cancelled"}:
+        if job["state"] in FINISHED_STATES:
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not finish: {job}")

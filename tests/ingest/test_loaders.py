@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,29 @@ def test_plain_text_utf8_and_gb18030(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Café crème brûlée — a naïve façade, the résumé’s “quotes”.", "cp1252"),
+        ("Größe, Straße und Übung: Äpfel für die Öffentlichkeit.", "latin-1"),
+        ("繁體中文的文件內容，這是一份測試文件，說明如何處理編碼。", "big5"),
+    ],
+)
+def test_legacy_encodings_load(tmp_path: Path, text: str, encoding: str) -> None:
+    assert _load(tmp_path / "legacy.txt", text.encode(encoding)).documents[0].text == text
+
+
+@pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
         ("fake.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
         ("empty.txt", b"", "empty file"),
         ("blank.md", b"   \n\n  ", "empty file"),
-        ("latin1.txt", "café crème brûlée".encode("latin-1"), "invalid UTF-8"),
+        pytest.param(
+            "random.txt",
+            random.Random(7).randbytes(4000).replace(b"\0", b"x"),
+            "not readable text",
+            id="random-bytes",
+        ),
         ("nul.txt", b"abc\x00def", "NUL bytes"),
         ("broken.pdf", b"%PDF-1.4\n1 0 obj garbage", "corrupt PDF"),
         ("notpdf.pdf", b"hello world", "corrupt PDF"),
