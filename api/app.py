@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from ragqa import __version__
+from ragqa.api.body_limit import BodyLimitMiddleware
 from ragqa.api.errors import error_response, install_error_handlers
 from ragqa.api.routes import chat, documents, health, jobs, query, search
 from ragqa.api.security import key_matches
@@ -61,6 +62,10 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
         app.include_router(module.router)
 
     max_body = int(settings.api_max_body_mb * 1024 * 1024)
+    too_large = f"request body is over the {settings.api_max_body_mb:g} MB limit"
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=max_body, message=too_large
+    )  # added first, so it runs inside the guard below
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -88,9 +93,7 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
         path = request.url.path
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > max_body:
-            return error_response(
-                413, "payload_too_large", f"request body is over the {settings.api_max_body_mb:g} MB limit"
-            )
+            return error_response(413, "payload_too_large", too_large)
         key = _api_key(request)
         if settings.api_key_hashes and path not in _OPEN_PATHS:
             if not key:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ragqa.ingest.loaders import RESERVED_KEYS
 
 Mode = Literal["hybrid", "dense", "bm25", "native"]
 
@@ -106,6 +108,14 @@ class DocumentIn(BaseModel):
     text: str = Field(..., min_length=1)
     title: str = Field("", max_length=1000)
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("metadata")
+    @classmethod
+    def _no_reserved_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        reserved = sorted(RESERVED_KEYS & value.keys())
+        if reserved:
+            raise ValueError(f"metadata may not set the reserved field(s) {', '.join(reserved)}")
+        return value
 
 
 class DocumentsIn(BaseModel):

@@ -246,6 +246,7 @@ def _csv(path: Path, data: bytes, limits: LoadLimits) -> LoadResult:
 
 _ID_KEYS = ("_id", "id", "doc_id")
 _TEXT_KEYS = ("text", "content", "body", "context")
+RESERVED_KEYS = frozenset({*_ID_KEYS, *_TEXT_KEYS, "title"})  # a record's fields that are not metadata
 
 
 def _jsonl(path: Path, data: bytes, limits: LoadLimits) -> LoadResult:
@@ -280,7 +281,7 @@ def _jsonl(path: Path, data: bytes, limits: LoadLimits) -> LoadResult:
             warnings.append(f"line {line_no}: duplicate id {doc_id!r}, kept the first")
             continue
         seen.add(doc_id)
-        metadata = {k: v for k, v in record.items() if k not in {*_TEXT_KEYS, *_ID_KEYS, "title"}}
+        metadata = {k: v for k, v in record.items() if k not in RESERVED_KEYS}
         documents.append(Document(doc_id, body, title.strip(), str(path), (), metadata))
     if not documents:
         reason = warnings[0] if warnings else "no records"

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +16,11 @@ from ragqa.api.deps import ServicesDep
 from ragqa.api.errors import ApiError
 from ragqa.api.schemas import DeleteResponse, DocumentOut, DocumentPage, DocumentsIn, ErrorResponse, JobOut
 from ragqa.api.services import Services
+from ragqa.api.uploads import remove_upload, replace_upload, safe_name, store_upload
 from ragqa.ingest.loaders import supported_suffixes
 from ragqa.retrieval.collection import CollectionReader
 
 router = APIRouter(tags=["documents"])
-_UNSAFE = re.compile(r"[^\w.\-() ]+", re.UNICODE)
-
 _UPLOAD_BODY = {
     "requestBody": {
         "content": {
@@ -32,7 +28,8 @@ _UPLOAD_BODY = {
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "replace": {"type": "string", "description": "id of the document this file replaces"},
                     },
                     "required": ["files"],
                 }
@@ -44,34 +41,14 @@ _UPLOAD_BODY = {
 }
 
 
-def safe_name(filename: str) -> str:
-    """A file name that cannot leave the upload folder: no folders, no dot-files, no odd characters."""
-    name = _UNSAFE.sub("_", Path(filename.replace("\\", "/")).name).strip(" .")
-    if not name or name in {".", ".."}:
-        raise ApiError(422, "invalid_filename", f"unusable file name {filename!r}")
-    return name[:200]
-
-
-def _upload_dir(services: Services) -> Path:
-    path = services.settings.data_dir / "uploads" / services.settings.collection
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
-
-
 async def _save_uploads(services: Services, request: Request) -> list[Path]:
     form = await request.form(max_files=1000)
     uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
     if not uploads:
         raise ApiError(422, "invalid_request", "the form holds no files (field name: files)")
+    replace = form.get("replace")
+    if replace is not None and (not isinstance(replace, str) or len(uploads) != 1):
+        raise ApiError(422, "invalid_request", "'replace' names one document id, sent with exactly one file")
     allowed = set(supported_suffixes())
     limit = int(services.settings.max_file_mb * 1024 * 1024)
     staged: list[tuple[str, bytes]] = []
@@ -91,13 +68,15 @@ async def _save_uploads(services: Services, request: Request) -> list[Path]:
                 f"{name} is over the {services.settings.max_file_mb:g} MB file limit",
             )
         staged.append((name, data))
-    folder = _upload_dir(services)
-    paths = []
-    for name, data in staged:
-        target = folder / name
-        await anyio.to_thread.run_sync(_write_atomic, target, data)
-        paths.append(target)
-    return paths
+    settings = services.settings
+    if replace is not None:
+        reader = await anyio.to_thread.run_sync(_reader, services)
+        row = reader.docstore.document(replace)
+        if row is None:
+            raise ApiError(404, "not_found", f"no document {replace!r} to replace")
+        name, data = staged[0]
+        return [await anyio.to_thread.run_sync(replace_upload, settings, row.source, name, data)]
+    return [await anyio.to_thread.run_sync(store_upload, settings, name, data) for name, data in staged]
 
 
 async def _save_json(services: Services, request: Request) -> list[Path]:
@@ -107,12 +86,11 @@ async def _save_json(services: Services, request: Request) -> list[Path]:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ApiError(422, "invalid_request", problems[:2000]) from exc
     lines = [
-        json.dumps({"_id": d.id, "title": d.title, "text": d.text, **d.metadata}, ensure_ascii=False)
+        json.dumps({**d.metadata, "_id": d.id, "title": d.title, "text": d.text}, ensure_ascii=False)
         for d in body.documents
     ]
-    target = _upload_dir(services) / f"api-{uuid.uuid4().hex[:12]}.jsonl"
-    await anyio.to_thread.run_sync(_write_atomic, target, ("\n".join(lines) + "\n").encode())
-    return [target]
+    data = ("\n".join(lines) + "\n").encode()
+    return [await anyio.to_thread.run_sync(store_upload, services.settings, "api-documents.jsonl", data)]
 
 
 @router.post(
@@ -124,7 +102,9 @@ async def _save_json(services: Services, request: Request) -> list[Path]:
 )
 async def upload(request: Request, services: ServicesDep) -> Any:
     """Multipart files (field ``files``) or JSON ``{"documents": [{"id", "text", "title", "metadata"}]}``;
-    returns the ingestion job to poll."""
+    returns the ingestion job to poll. Each uploaded file is a document of its own, even when another has
+    the same name; the same bytes under the same name again change nothing. To replace a document, send one
+    file with the form field ``replace`` set to its id."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         paths = await _save_uploads(services, request)
@@ -157,7 +137,9 @@ async def list_documents(
     )
 
 
-@router.get("/v1/documents/{doc_id}", response_model=DocumentOut, responses={404: {"model": ErrorResponse}})
+@router.get(
+    "/v1/documents/{doc_id:path}", response_model=DocumentOut, responses={404: {"model": ErrorResponse}}
+)
 async def get_document(doc_id: str, services: ServicesDep) -> DocumentOut:
     reader = await anyio.to_thread.run_sync(_reader, services)
     row = reader.docstore.document(doc_id)
@@ -167,7 +149,7 @@ async def get_document(doc_id: str, services: ServicesDep) -> DocumentOut:
 
 
 @router.delete(
-    "/v1/documents/{doc_id}",
+    "/v1/documents/{doc_id:path}",
     response_model=DeleteResponse,
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
 )
@@ -180,7 +162,10 @@ async def delete_document(doc_id: str, services: ServicesDep) -> DeleteResponse:
 
     def run() -> list[str]:
         with Ingestor(services.settings, progress=False) as ingestor:
+            row = ingestor.writer.docstore.document(doc_id)
             deleted, _ = ingestor.delete([doc_id])
+            if row is not None and not ingestor.writer.docstore.docs_of_source(row.source):
+                remove_upload(services.settings, row.source)
         services.refresh()
         return deleted
 
