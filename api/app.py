@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
@@ -15,6 +16,7 @@ from ragqa import __version__
 from ragqa.api.body_limit import BodyLimitMiddleware
 from ragqa.api.errors import error_response, install_error_handlers
 from ragqa.api.routes import chat, documents, health, jobs, query, search
+from ragqa.api.schemas import DocumentsIn
 from ragqa.api.security import key_matches
 from ragqa.api.services import Services
 from ragqa.config import Settings
@@ -37,6 +39,19 @@ def _api_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema plus the models that routes read by hand (the JSON upload body), so every
+    ``$ref`` resolves."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        extra = DocumentsIn.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(extra.pop("$defs", {}))
+        components["DocumentsIn"] = extra
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
 def create_app(settings: Settings, *, backend: GenerationBackend | None = None) -> FastAPI:
     services = Services(settings, backend=backend)
 
@@ -57,6 +72,7 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
         description="Grounded question answering over your own documents.",
     )
     app.state.services = services
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     for module in (query, search, chat, documents, jobs, health):
         app.include_router(module.router)
@@ -94,20 +110,28 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > max_body:
             return error_response(413, "payload_too_large", too_large)
+        client = request.client.host if request.client else "unknown"
         key = _api_key(request)
-        if settings.api_key_hashes and path not in _OPEN_PATHS:
-            if not key:
+        valid_key = bool(key) and bool(settings.api_key_hashes) and key_matches(key, settings.api_key_hashes)
+        request.state.authorized = valid_key or not settings.api_key_hashes
+        if settings.api_key_hashes and path not in _OPEN_PATHS and not valid_key:
+            wait = services.auth_failures.check(client)
+            if wait > 0:  # guessing keys: slow down, whatever the key
                 return error_response(
-                    401,
-                    "unauthorized",
-                    "an API key is required (Authorization: Bearer KEY or X-API-Key)",
-                    {"WWW-Authenticate": "Bearer"},
+                    429,
+                    "too_many_failed_authentications",
+                    "too many failed authentications from this address; wait before trying again",
+                    {"Retry-After": str(max(1, int(wait + 0.999)))},
                 )
-            if not key_matches(key, settings.api_key_hashes):
-                return error_response(401, "unauthorized", "unknown API key", {"WWW-Authenticate": "Bearer"})
+            message = (
+                "unknown API key"
+                if key
+                else "an API key is required (Authorization: Bearer KEY or X-API-Key)"
+            )
+            return error_response(401, "unauthorized", message, {"WWW-Authenticate": "Bearer"})
         if path not in _OPEN_PATHS:
-            client = key or (request.client.host if request.client else "unknown")
-            wait = services.limiter.check(client)
+            # a bucket per configured key; anyone else (any made-up key included) is limited by address
+            wait = services.limiter.check(f"key:{key}" if valid_key else f"addr:{client}")
             if wait > 0:
                 return error_response(
                     429,

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ragqa.errors import (
     CollectionBusyError,
     ConfigError,
+    DiskFullError,
     DocumentError,
     GenerationError,
     GenerationTimeoutError,
@@ -22,7 +23,9 @@ from ragqa.errors import (
     InputError,
     ModelFileError,
     RagqaError,
-    VectorStoreUnavailableError,
+    ReadOnlyError,
+    StorageError,
+    VectorStoreError,
 )
 
 log = logging.getLogger(__name__)
@@ -32,10 +35,13 @@ _STATUS: list[tuple[type[RagqaError], int]] = [
     (DocumentError, 422),
     (ConfigError, 500),
     (IndexMissingError, 503),
-    (VectorStoreUnavailableError, 503),
+    (VectorStoreError, 503),
     (IndexCorruptError, 503),
     (IndexMismatchError, 409),
     (CollectionBusyError, 409),
+    (DiskFullError, 507),
+    (ReadOnlyError, 503),
+    (StorageError, 500),
     (GenerationTimeoutError, 504),
     (GenerationUnavailableError, 503),
     (ModelFileError, 503),

@@ -25,6 +25,7 @@ class Services:
         self.settings = settings
         self.metrics = Metrics()
         self.limiter = RateLimiter(settings.api_rate_limit)
+        self.auth_failures = RateLimiter(settings.api_auth_failures)  # spent by failed authentications
         self.model_slots = anyio.CapacityLimiter(settings.api_model_concurrency)
         self.jobs = JobEngine(settings, on_commit=self.refresh)
         self._searcher: Searcher | None = None

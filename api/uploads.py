@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ragqa.api.errors import ApiError
 from ragqa.config import Settings
+from ragqa.retrieval.fsutil import storage_error
 
 _UNSAFE = re.compile(r"[^\w.\-() ]+", re.UNICODE)
 
@@ -38,16 +39,20 @@ def is_upload(settings: Settings, source: str) -> bool:
 
 
 def write_atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write the whole file or nothing (a full disk or a read-only data dir leaves no partial upload)."""
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
+    except OSError as exc:
+        raise storage_error(exc, f"storing the upload {target.name}") from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def store_upload(settings: Settings, name: str, data: bytes) -> Path:

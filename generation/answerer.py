@@ -217,6 +217,7 @@ class Answerer:
             timings_ms=prepared.timings,
             sampling=params,
             error=str(exc),
+            error_code=getattr(exc, "code", "generation_error"),
         )
 
     def sources_for(

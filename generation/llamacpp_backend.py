@@ -1,10 +1,14 @@
 """The embedded CPU default: llama.cpp's own server (``xllamacpp``) in-process, bound to 127.0.0.1 on a free
-port, spoken to over its OpenAI-compatible API — the same code path as a remote ``vllm serve``."""
+port, spoken to over its OpenAI-compatible API — the same code path as a remote ``vllm serve``.
+
+The server takes a random key made for this process, so no other local process can use the model behind
+ragqa's API keys, rate limits and answer policy."""
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,8 @@ class LlamaCppServer:
         params.cpuparams_batch.n_threads = threads
         params.hostnames = ["127.0.0.1"]
         params.port = port or free_port()
+        self.api_key = secrets.token_urlsafe(32)
+        params.api_keys = [self.api_key]
         params.verbosity = -1
         try:
             self._server: Any = xlc.Server(params)
@@ -55,7 +61,11 @@ class LlamaCppBackend(OpenAIBackend):
     def __init__(self, model_path: Path, *, context: int = 4096, threads: int = 0, timeout: float = 120.0):
         self.server = LlamaCppServer(model_path, context=context, threads=threads or (os.cpu_count() or 1))
         super().__init__(
-            f"{self.server.url}/v1", model=model_path.stem, timeout=timeout, context_window=context
+            f"{self.server.url}/v1",
+            model=model_path.stem,
+            api_key=self.server.api_key,
+            timeout=timeout,
+            context_window=context,
         )
 
     def close(self) -> None:

@@ -9,8 +9,10 @@ the process must not crash-loop the server).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -21,7 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ragqa.config import Settings
-from ragqa.errors import RagqaError
+from ragqa.errors import RagqaError, ReadOnlyError
+from ragqa.retrieval.sqlite_errors import sqlite_error, translated_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +80,46 @@ class Job:
         }
 
 
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
+
+
+@translated_sqlite
 class JobStore:
+    """The jobs database. In a data dir that cannot be written it opens read-only (``writable`` False): the
+    jobs recorded there can still be listed, and new ones are refused with :class:`ReadOnlyError`."""
+
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        try:
+            self._open(path)
+        except sqlite3.DatabaseError as exc:
+            raise sqlite_error(exc, path) from exc
+
+    def _open(self, path: Path) -> None:
+        self.writable = _writable(path.parent)
+        self._lock = threading.Lock()
+        if not self.writable:
+            uri = f"file:{path}?mode=ro&immutable=1" if path.is_file() else "file::memory:"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+            if not path.is_file():
+                self._db.executescript(_SCHEMA)
+                self._add_columns()
+            return
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         present = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
         for name, kind in _ADDED_COLUMNS.items():
             if name not in present:
                 self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
-        self._lock = threading.Lock()
 
     def _row(self, row: tuple[Any, ...]) -> Job:
         (
@@ -123,6 +155,8 @@ class JobStore:
         )
 
     def create(self, collection: str, files: Sequence[str]) -> Job:
+        if not self.writable:
+            raise ReadOnlyError("the data dir is read-only: documents cannot be added or deleted here")
         job = Job(
             uuid.uuid4().hex[:16], collection, "queued", list(files), len(files), created_at=time.time()
         )
@@ -190,6 +224,8 @@ class JobStore:
 
     def requeue_interrupted(self) -> int:
         """Queue jobs a dead process left ``running``, counting the death against the file it was reading."""
+        if not self.writable:
+            return 0
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             rows = self._db.execute(
@@ -232,7 +268,7 @@ class JobEngine:
         return job
 
     def start(self) -> None:
-        if self._thread is None:
+        if self._thread is None and self.store.writable:
             self._thread = threading.Thread(target=self._loop, name="ragqa-jobs", daemon=True)
             self._thread.start()
 
@@ -335,10 +371,15 @@ class JobEngine:
                 )
         except RagqaError as exc:
             self.last_error = exc
-            store.update(job.id, state="failed", finished_at=time.time(), message=str(exc), errors=errors)
+            with contextlib.suppress(sqlite3.Error):  # the jobs database may sit on the same full disk
+                store.update(job.id, state="failed", finished_at=time.time(), message=str(exc), errors=errors)
         except Exception as exc:  # a bug must not kill the worker thread
-            log.exception("job %s crashed", job.id)
-            store.update(job.id, state="failed", finished_at=time.time(), message=f"internal error: {exc}")
+            log.error("job %s crashed: %s: %s", job.id, type(exc).__name__, exc)
+            log.debug("traceback of job %s", job.id, exc_info=True)
+            with contextlib.suppress(sqlite3.Error):
+                store.update(
+                    job.id, state="failed", finished_at=time.time(), message=f"internal error: {exc}"
+                )
         if self.on_commit is not None:
             self.on_commit()
         result = store.get(job.id)

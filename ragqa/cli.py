@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ragqa.config import Settings, load_settings
-from ragqa.errors import EXIT_SOME_FILES_FAILED, ConfigError, InputError, RagqaError
+from ragqa.errors import EXIT_SOME_FILES_FAILED, ConfigError, GenerationError, InputError, RagqaError
 
 app = typer.Typer(
     name="ragqa",
@@ -188,10 +188,18 @@ def ask(
         result = answerer.answer(question, params=params, k=k, mode=search_mode)  # type: ignore[arg-type]
         if as_json:
             _print_json(result.to_json())
+            _exit_if_unavailable(result)
             return
         typer.echo(result.answer)
     assert result is not None
     _print_answer_footer(result)
+    _exit_if_unavailable(result)
+
+
+def _exit_if_unavailable(result: Any) -> None:
+    """No answer (the model timed out or is down) is a failure for scripts, though the sources were shown."""
+    if result.status == "generation_unavailable":
+        raise typer.Exit(GenerationError.exit_code)
 
 
 def _print_answer_footer(result: Any) -> None:
@@ -234,6 +242,37 @@ def delete(
         typer.echo(f"  not found: {target}", err=True)
     if unknown and not deleted:
         raise typer.Exit(1)
+
+
+@app.command()
+def repair(
+    progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar.")] = None,
+    data_dir: DataDir = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Rebuild a collection's dense and BM25 indexes from the chunk texts kept in its manifest (after an
+    `index_corrupt` error): every chunk is embedded again and the result committed as a new generation."""
+    from ragqa.errors import IndexMissingError
+    from ragqa.retrieval.collection import MANIFEST, CollectionWriter
+    from ragqa.retrieval.embedders import get_embedder
+
+    settings = _settings(data_dir=data_dir, collection=collection)
+    if not (settings.collection_dir / MANIFEST).is_file():
+        raise IndexMissingError(
+            f"collection {settings.collection!r} does not exist under {settings.data_dir}"
+        )
+    with CollectionWriter(settings) as writer:
+        name = writer.stored_embedder()
+        if name is None:
+            raise IndexMissingError(f"collection {settings.collection!r} has nothing committed to repair")
+        embedder = get_embedder(settings, name)
+        writer.bind_embedder(embedder.name, embedder.dim)
+        show = sys.stderr.isatty() if progress is None else progress
+        generation = writer.rebuild(embedder.embed_documents, progress=show)
+        chunks = writer.docstore.counts()["chunks"]
+    typer.echo(
+        f"repaired collection {settings.collection!r}: {chunks} chunks re-indexed as generation {generation}"
+    )
 
 
 @app.command()
@@ -487,6 +526,21 @@ def main() -> None:
     except RagqaError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the data dir itself: full, read-only, gone
+        from ragqa.retrieval.fsutil import storage_error
+
+        error = storage_error(exc, "writing the data dir")
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except Exception as exc:  # a bug: one line for the user, the traceback in the log at DEBUG
+        import logging
+
+        logging.getLogger("ragqa").debug("unexpected error", exc_info=True)
+        typer.echo(
+            f"error: internal error ({type(exc).__name__}: {exc}); RAGQA_LOG_LEVEL=DEBUG shows the traceback",
+            err=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

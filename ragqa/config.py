@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +51,9 @@ class _FileSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         path = self._path()
         return _read_config_file(path) if path else {}
+
+
+_KEY_HASH = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 class Settings(BaseSettings):
@@ -150,12 +154,26 @@ class Settings(BaseSettings):
     api_rate_limit: int = Field(
         600, ge=0, description="Requests per minute per key or client; 0 = unlimited."
     )
+    api_auth_failures: int = Field(
+        10, ge=1, description="Failed authentications per minute per client address before it gets 429."
+    )
     api_max_body_mb: float = Field(64.0, gt=0, description="Largest request body (uploads included).")
     api_model_concurrency: int = Field(
         2, ge=1, description="Threads running searches and generation at once."
     )
 
     log_level: str = "INFO"
+
+    @field_validator("api_key_hashes")
+    @classmethod
+    def _hashes_are_hashes(cls, value: list[str]) -> list[str]:
+        bad = [h for h in value if not _KEY_HASH.fullmatch(h)]
+        if bad:
+            raise ValueError(
+                f"{len(bad)} entr{'y is' if len(bad) == 1 else 'ies are'} not 'sha256:' + 64 hex digits "
+                f"(first: {bad[0][:20]!r}); make one with `ragqa hash-key`"
+            )
+        return value
 
     @field_validator("data_dir")
     @classmethod

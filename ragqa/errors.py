@@ -47,6 +47,25 @@ class IndexMismatchError(RagqaError):
     exit_code = 3
 
 
+class StorageError(RagqaError):
+    """Writing the data dir failed for a reason outside ragqa (an I/O error); nothing was committed."""
+
+    code = "storage_error"
+    exit_code = 7
+
+
+class DiskFullError(StorageError):
+    """The disk (or quota) is full; the write was abandoned and the committed data is intact."""
+
+    code = "disk_full"
+
+
+class ReadOnlyError(StorageError):
+    """The data dir cannot be written: searches and answers still work, changes are refused."""
+
+    code = "read_only"
+
+
 class CollectionBusyError(RagqaError):
     code = "collection_busy"
     exit_code = 4

@@ -20,18 +20,20 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from ragqa.config import Settings
 from ragqa.errors import CollectionBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from ragqa.retrieval.bm25_index import BM25Index
 from ragqa.retrieval.docstore import DocStore, DocumentRow, SourceRow
-from ragqa.retrieval.fsutil import publish_dir
+from ragqa.retrieval.fsutil import publish_dir, storage_error
+from ragqa.retrieval.integrity import verify, write_manifest
 from ragqa.retrieval.lexical import LexicalTokenizer
 from ragqa.retrieval.vector_store import VectorStore, create_vector_store, load_vector_store
 from ragqa.types import Chunk, Document
@@ -104,8 +106,9 @@ class IndexState:
         if not gen_dir.is_dir():
             raise IndexCorruptError(
                 f"index generation {generation} is missing at {gen_dir}; the manifest and index files disagree. "
-                "Re-ingest into a fresh collection to rebuild."
+                "Run `ragqa repair` to rebuild the indexes from the manifest."
             )
+        verify(gen_dir)
         dense = load_vector_store(settings, gen_dir / "dense")
         return cls(generation, dense, BM25Index.load(gen_dir / "bm25"))
 
@@ -130,8 +133,11 @@ class CollectionWriter:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.dir = settings.collection_dir
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._lock_file = open(self.dir / "writer.lock", "a+")  # noqa: SIM115 - held for the writer's lifetime
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._lock_file = open(self.dir / "writer.lock", "a+")  # noqa: SIM115 - held for the writer's lifetime
+        except OSError as exc:
+            raise storage_error(exc, f"opening collection {settings.collection!r} for writing") from exc
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -306,17 +312,7 @@ class CollectionWriter:
         assert state.dense is not None and self._tokens is not None
         generation = self.generation + 1
         started = time.perf_counter()
-        vids = sorted(self._tokens)
-        state.bm25.build(vids, [self._tokens[v] for v in vids])
-        final = generation_dir(self.dir, generation)
-        tmp = final.with_name(final.name + f".tmp-{os.getpid()}")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        state.dense.save(tmp / "dense")
-        state.bm25.save(tmp / "bm25")
-        (tmp / "generation.json").write_text(json.dumps({"generation": generation, "chunks": len(vids)}))
-        publish_dir(tmp, final)
-
+        vids = self._publish(generation, state)
         staged = self._staged
         assert self.embedder_name is not None
         fingerprint = json.dumps(_fingerprint(self.settings, self.embedder_name, self.dim), sort_keys=True)
@@ -345,6 +341,53 @@ class CollectionWriter:
         )
         return generation
 
+    def _publish(self, generation: int, state: IndexState) -> list[int]:
+        """Build BM25 and write generation ``generation``'s folder (checksummed, fsynced, renamed into place).
+        Nothing is committed until the manifest records the generation."""
+        assert state.dense is not None and self._tokens is not None
+        vids = sorted(self._tokens)
+        state.bm25.build(vids, [self._tokens[v] for v in vids])
+        final = generation_dir(self.dir, generation)
+        tmp = final.with_name(final.name + f".tmp-{os.getpid()}")
+        try:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            state.dense.save(tmp / "dense")
+            state.bm25.save(tmp / "bm25")
+            write_manifest(tmp, {"generation": generation, "chunks": len(vids)})
+            publish_dir(tmp, final)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)  # a half-written generation never stays behind
+            raise storage_error(exc, f"writing index generation {generation}") from exc
+        return vids
+
+    def rebuild(self, embed: Callable[[list[str]], np.ndarray], *, progress: bool = False) -> int:
+        """``ragqa repair``: rebuild the dense index and BM25 from the chunk texts and tokens in the manifest
+        (re-embedding every chunk), and commit them as a new generation. Returns its number."""
+        if self.embedder_name is None:
+            raise RuntimeError("bind_embedder() must be called before a rebuild")
+        vids, texts = [], []
+        for vid, text in self.docstore.iter_indexed_vids():
+            vids.append(vid)
+            texts.append(text)
+        dense = create_vector_store(self.settings, self.dim)
+        batch = 256
+        for start in tqdm(range(0, len(texts), batch), desc="re-embed", unit="batch", disable=not progress):
+            ids = np.asarray(vids[start : start + batch], dtype=np.int64)
+            dense.add(ids, embed(texts[start : start + batch]), texts[start : start + batch])
+        bm25 = BM25Index(k1=self.settings.bm25_k1, b=self.settings.bm25_b, method=self.settings.bm25_method)
+        self._state = IndexState(self.generation, dense, bm25)
+        self._tokens = dict(self.docstore.iter_tokens())
+        generation = self.generation + 1
+        self._publish(generation, self._state)
+        with self.docstore.transaction() as db:
+            DocStore.set_meta(db, "generation", str(generation))
+        self.generation = self._state.generation = generation
+        dense.after_commit()
+        self._prune(keep_from=generation)
+        log.info("rebuilt the indexes of %d chunks as generation %d", len(vids), generation)
+        return generation
+
     def _prune(self, keep_from: int) -> None:
         index_dir = self.dir / "index"
         for entry in index_dir.iterdir():
@@ -370,6 +413,12 @@ class CollectionReader:
                 "run `ragqa ingest PATH` first"
             )
         self.docstore = DocStore(manifest, readonly=True)
+        if self.docstore.generation() == 0:
+            self.docstore.close()
+            raise IndexMissingError(
+                f"collection {settings.collection!r} has nothing committed yet — an ingestion is running or "
+                "was stopped before its first commit; run `ragqa ingest PATH`"
+            )
         self.state = self._load()
 
     def _load(self) -> IndexState:
@@ -381,6 +430,11 @@ class CollectionReader:
                 if attempt == 2 or self.docstore.generation() == generation:
                     raise
         raise AssertionError("unreachable")
+
+    def verify(self) -> None:
+        """Check the loaded generation's files against their checksums again (``/readyz``)."""
+        if self.state.generation:
+            verify(generation_dir(self.dir, self.state.generation))
 
     def embedder_name(self) -> str | None:
         stored = stored_fingerprint(self.docstore)

@@ -7,6 +7,8 @@ one transaction records the batch's rows together with ``generation = N``.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,8 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ragqa.errors import IndexCorruptError, IndexMissingError
+from ragqa.errors import (
+    IndexMissingError,
+)
+from ragqa.retrieval.fsutil import storage_error
+from ragqa.retrieval.sqlite_errors import cannot_write_beside, sqlite_error, translated_sqlite
 from ragqa.types import Chunk
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,35 +80,51 @@ class SourceRow:
     content_hash: str
 
 
+@translated_sqlite
 class DocStore:
     """Thin typed wrapper over the manifest database (WAL mode: readers never block the writer)."""
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
-        if readonly:
-            if not path.is_file():
-                raise IndexMissingError(f"no collection at {path.parent} — run `ragqa ingest PATH` first")
-            uri = f"file:{path}?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
         try:
+            self._db = self._connect(path, readonly)
             if not readonly:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=FULL")
                 self._db.executescript(_SCHEMA)
             self._db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+        except OSError as exc:
+            raise storage_error(exc, f"opening the collection manifest {path}") from exc
         except sqlite3.DatabaseError as exc:
-            raise IndexCorruptError(f"collection manifest {path} is unreadable: {exc}") from exc
+            if readonly and cannot_write_beside(path):
+                # SQLite could not make the WAL index file a reader needs (full disk, read-only mount);
+                # nothing can change the manifest there meanwhile, so it is read as immutable.
+                log.warning("reading %s as immutable: %s", path, exc)
+                self._db = self._connect(path, readonly, immutable=True)
+                return
+            raise sqlite_error(exc, path) from exc
+
+    @staticmethod
+    def _connect(path: Path, readonly: bool, *, immutable: bool = False) -> sqlite3.Connection:
+        if not readonly:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return sqlite3.connect(path, check_same_thread=False, timeout=30)
+        if not path.is_file():
+            raise IndexMissingError(f"no collection at {path.parent} — run `ragqa ingest PATH` first")
+        frozen = "&immutable=1" if immutable or not os.access(path.parent, os.W_OK) else ""
+        return sqlite3.connect(f"file:{path}?mode=ro{frozen}", uri=True, check_same_thread=False, timeout=30)
 
     def close(self) -> None:
         self._db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._db:
-            yield self._db
+        """All or nothing: an error inside (a full disk at commit included) rolls the whole batch back."""
+        try:
+            with self._db:
+                yield self._db
+        except sqlite3.DatabaseError as exc:
+            raise sqlite_error(exc, self.path) from exc
 
     # meta -----------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -179,6 +203,11 @@ class DocStore:
             "SELECT context, text, doc_id FROM chunks ORDER BY vid"
         ):
             yield (f"{context}\n{text}" if context else text), doc_id
+
+    def iter_indexed_vids(self) -> Iterator[tuple[int, str]]:
+        """(vid, indexed text) of every chunk, in vector-id order (``ragqa repair`` re-embeds these)."""
+        for vid, context, text in self._db.execute("SELECT vid, context, text FROM chunks ORDER BY vid"):
+            yield vid, (f"{context}\n{text}" if context else text)
 
     def chunks_by_vid(self, vids: Iterable[int]) -> dict[int, StoredChunk]:
         rows = self._select_in(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -111,7 +112,13 @@ class FaissHNSWStore(VectorStore):
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        faiss.write_index(self.index, str(directory / _INDEX_FILE))
+        target = directory / _INDEX_FILE
+        try:
+            faiss.write_index(self.index, str(target))
+        except RuntimeError as exc:  # faiss reports write failures (a full disk…) as RuntimeError
+            full = "No space left" in str(exc) or "Disk quota" in str(exc)
+            code = errno.ENOSPC if full else errno.EIO
+            raise OSError(code, os.strerror(code), str(target)) from exc
         np.save(directory / _LABELS_FILE, self.labels)
         np.save(directory / _TOMBSTONES_FILE, np.fromiter(sorted(self.tombstones), dtype=np.int64))
         params = {

@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
+
+from ragqa.errors import DiskFullError, ReadOnlyError, StorageError
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_READ_ONLY = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def storage_error(exc: OSError, doing: str) -> StorageError:
+    """The ragqa error for an OS error while writing: disk full, read-only, or another I/O failure."""
+    reason = exc.strerror or str(exc)
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in _FULL:
+        return DiskFullError(
+            f"disk full while {doing}{where}: {reason}; nothing was committed — free space and retry"
+        )
+    if exc.errno in _READ_ONLY:
+        return ReadOnlyError(f"cannot write while {doing}{where}: {reason}; the data dir is read-only")
+    return StorageError(f"I/O error while {doing}{where}: {reason}; nothing was committed")
 
 
 def fsync_path(path: Path) -> None:

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import iterate_in_threadpool
 
 from ragqa.api.deps import ServicesDep
 from ragqa.api.errors import ApiError
-from ragqa.api.routes.query import answer_status, record
+from ragqa.api.routes.query import answer_status, in_model_slot, record
 from ragqa.api.schemas import ChatRequest, ErrorResponse
 from ragqa.api.services import Services
 from ragqa.errors import RagqaError
@@ -121,12 +120,10 @@ async def chat_completions(body: ChatRequest, services: ServicesDep) -> Any:
     model = body.model or MODEL_NAME
     if body.stream:
         services.searcher()
-
-        async def body_iter() -> AsyncIterator[str]:
-            async for chunk in iterate_in_threadpool(_stream(services, question, params, model)):
-                yield chunk
-
-        return StreamingResponse(body_iter(), media_type="text/event-stream")
+        return StreamingResponse(
+            in_model_slot(services, _stream(services, question, params, model)),
+            media_type="text/event-stream",
+        )
 
     def run() -> Answer:
         return services.answerer().answer(question, params=params)

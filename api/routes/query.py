@@ -41,6 +41,14 @@ def record(services: Services, answer: Answer) -> None:
         services.metrics.tokens.inc(answer.usage.completion_tokens)
 
 
+async def in_model_slot(services: Services, events: Iterator[str]) -> AsyncIterator[str]:
+    """Run a streamed answer in the thread pool while holding one of ``API_MODEL_CONCURRENCY``'s slots, as a
+    blocking answer does."""
+    async with services.model_slots:
+        async for chunk in iterate_in_threadpool(events):
+            yield chunk
+
+
 def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -81,13 +89,8 @@ async def query(body: QueryRequest, services: ServicesDep) -> Any:
     params = sampling_params(**body.sampling.model_dump())
     if body.stream:
         services.searcher()  # fail before the stream starts if the index is missing
-
-        async def body_iter() -> AsyncIterator[str]:
-            async for chunk in iterate_in_threadpool(_events(services, body)):
-                yield chunk
-
         return StreamingResponse(
-            body_iter(),
+            in_model_slot(services, _events(services, body)),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

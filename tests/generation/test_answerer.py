@@ -47,7 +47,7 @@ def answerer(
 ) -> Answerer:
     backend: GenerationBackend = default_backend
     if request.param == "openai":
-        backend = OpenAIBackend(f"{default_server.url}/v1", timeout=300)
+        backend = OpenAIBackend(f"{default_server.url}/v1", api_key=default_server.api_key, timeout=300)
     return Answerer(docs_settings, open_searcher(docs_settings), backend)
 
 

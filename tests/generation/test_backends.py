@@ -22,7 +22,7 @@ def backend(
 ) -> GenerationBackend:
     if request.param == "llamacpp":
         return small_backend
-    return OpenAIBackend(f"{small_server.url}/v1", timeout=60)
+    return OpenAIBackend(f"{small_server.url}/v1", api_key=small_server.api_key, timeout=60)
 
 
 def test_generate_text_usage_and_finish_reason(backend: GenerationBackend) -> None:
@@ -69,6 +69,6 @@ def test_down_server_and_timeouts() -> None:
 
 
 def test_slow_generation_times_out(small_server: LlamaCppServer) -> None:
-    slow = OpenAIBackend(f"{small_server.url}/v1", timeout=0.05)
+    slow = OpenAIBackend(f"{small_server.url}/v1", api_key=small_server.api_key, timeout=0.05)
     with pytest.raises(GenerationTimeoutError):
         slow.generate([Message("user", "Write a long story.")], SamplingParams(max_tokens=400))
