@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from tqdm import tqdm
@@ -92,7 +93,7 @@ def _sample_texts(files: Sequence[Path], limits: LoadLimits, limit: int = 20) ->
     texts: list[str] = []
     for path in files[::step][:limit]:
         try:
-            if path.stat().st_size <= 20 * 1024 * 1024:
+            if path.is_file() and path.stat().st_size <= 20 * 1024 * 1024:
                 texts.extend(d.text for d in load_file(path, path.read_bytes(), limits).documents[:20])
         except (DocumentError, OSError):
             continue
@@ -265,6 +266,8 @@ class Ingestor:
             stat = path.stat()
         except OSError as exc:
             raise DocumentError(f"cannot read: {exc.strerror or exc}") from exc
+        if not S_ISREG(stat.st_mode):  # a pipe or a device would block or never end
+            raise DocumentError("not a regular file")
         known = self.writer.docstore.source(key)
         if known and known.size == stat.st_size and known.mtime_ns == stat.st_mtime_ns:
             report.files_unchanged += 1

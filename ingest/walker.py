@@ -28,7 +28,7 @@ def discover_files(
         path = Path(raw).expanduser()
         if not path.exists():
             raise InputError(f"no such file or folder: {path}")
-        if path.is_file():
+        if not path.is_dir():  # a named file (or a pipe, a device…) is the pipeline's to judge
             found[path.resolve()] = None
             continue
         for candidate in sorted(path.rglob("*")):

@@ -22,6 +22,8 @@ from ragqa.generation.llamacpp_backend import LlamaCppBackend, LlamaCppServer
 from ragqa.generation.models import resolve_model_file
 from ragqa.retrieval.embedders import Embedder, get_embedder
 
+pytest_plugins = ("tests.live_server",)  # the live_server fixture: a real uvicorn per test
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RAGQA_SHARED_DATA", REPO.parent / "shared" / "data"))
 
