@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ragqa.api.security import hash_key
 from ragqa.config import Settings, load_settings
+from ragqa.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,9 +68,12 @@ def test_every_ragqa_variable_is_a_valid_setting(compose: dict, monkeypatch: pyt
     for key, value in ragqa_vars.items():
         assert key.removeprefix("RAGQA_").lower() in Settings.model_fields, key
         monkeypatch.setenv(key, value)
-    settings = load_settings()  # all of them parse together
-    assert settings.store == "milvus" and settings.llm_backend == "openai" and settings.api_key_hashes
+    with pytest.raises(ConfigError, match="hash-key"):  # the placeholder must be replaced before it starts
+        load_settings()
     assert json.loads(_env_file()["RAGQA_API_KEY_HASHES"])[0].startswith("sha256:")
+    monkeypatch.setenv("RAGQA_API_KEY_HASHES", json.dumps([hash_key("a real secret")]))
+    settings = load_settings()  # with a real hash, all of them parse together
+    assert settings.store == "milvus" and settings.llm_backend == "openai" and settings.api_key_hashes
 
 
 def test_dockerfile_builds_from_the_project_only() -> None:

@@ -69,3 +69,12 @@ def test_generation_bench_smoke(tmp_path: Path) -> None:
     assert row["model"] == "qwen2.5-coder-0.5b" and row["prompt_tokens"] == 256
     assert row["ttft_ms"] > 0 and row["decode_tok_s"] > 0 and row["generated"] > 1
     assert "decode tok/s" in stdout
+
+
+def test_soak_bench_smoke(tmp_path: Path) -> None:
+    stdout, result = _smoke("soak", tmp_path, timeout=900)
+    assert "SIGKILL during ingest" in stdout and "schemathesis" in stdout
+    assert result["kills"]["lost_documents"] == 0 and result["kills"]["duplicated_chunks"] == 0
+    assert result["load"]["errors"] == 0 and result["load"]["requests"] > 0
+    assert result["fuzz"]["server_errors"] == 0 and result["fuzz"]["cases"]
+    assert result["bomb"]["job_state"] == "succeeded_with_errors"
