@@ -34,6 +34,7 @@ class LoadLimits:
     max_unpacked_bytes: int = 100 * 1024 * 1024  # DOCX: all members' declared sizes together
     max_members: int = 10_000  # DOCX: entries in the archive
     max_pdf_pages: int = 5_000
+    max_html_tags: int = 500_000  # each parsed element costs the HTML parser about a kilobyte
     max_text_chars: int = 50_000_000  # extracted text of one file
 
     @classmethod
@@ -104,6 +105,9 @@ def _html(path: Path, data: bytes, limits: LoadLimits) -> LoadResult:
     binary = sniff_binary(data)
     if binary:
         raise DocumentError(f"not an HTML file: content is {binary}")
+    tags = data.count(b"<")
+    if tags > limits.max_html_tags:
+        raise DocumentError(f"too large: about {tags:,} HTML tags, over the {limits.max_html_tags:,} limit")
     soup = BeautifulSoup(data, "lxml")
     for tag in soup(["script", "style", "noscript", "template", "svg", "nav", "footer"]):
         tag.decompose()

@@ -6,32 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from ragqa.generation.llamacpp_backend import free_port
-
-
-def _start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ragqa.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("ragqa serve did not come up")
+from tests.processes import start_serve
 
 
 def test_job_survives_a_server_crash(tmp_path: Path) -> None:
@@ -48,7 +29,7 @@ def test_job_survives_a_server_crash(tmp_path: Path) -> None:
         "RAGQA_CHUNK_OVERLAP": "0",
         "RAGQA_LOG_LEVEL": "WARNING",
     }
-    server = _start(env, port)
+    server = start_serve(env, port).proc
     base = f"http://127.0.0.1:{port}"
     try:
         job_id = httpx.post(f"{base}/v1/documents", files=files, timeout=60).json()["id"]
@@ -65,7 +46,7 @@ def test_job_survives_a_server_crash(tmp_path: Path) -> None:
         server.send_signal(signal.SIGKILL)
         server.wait()
 
-    server = _start(env, port)  # the restarted server finds the job 'running' and queues it again
+    server = start_serve(env, port).proc  # the restarted server finds the job 'running' and queues it again
     try:
         deadline = time.time() + 300
         while time.time() < deadline:

@@ -81,6 +81,7 @@ def hostile_files() -> dict[str, tuple[bytes, str | None]]:
         "wide.csv": (csv_with_huge_field(), None),
         "nested.jsonl": (jsonl_nested(), "nested too deeply"),
         "random.txt": (random_bytes(), "not readable text"),
+        "tags.html": (b"<html><body>" + b"<p>a</p>" * 300_000 + b"</body></html>", "HTML tags"),
     }
 
 
