@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ragqa.ingest.loaders import RESERVED_KEYS
+from ragqa.types import VerifyMode
 
 Mode = Literal["hybrid", "dense", "bm25", "native"]
 
@@ -68,6 +69,7 @@ class QueryRequest(BaseModel):
     mode: Mode = "hybrid"
     stream: bool = False
     sampling: SamplingIn = Field(default_factory=SamplingIn)
+    verify: VerifyMode | None = Field(None, description="off | annotate | drop | strict [server setting]")
 
 
 class CitationOut(BaseModel):
@@ -82,6 +84,26 @@ class CitationOut(BaseModel):
 
 class SourceOut(HitOut):
     n: int
+
+
+class EvidenceOut(BaseModel):
+    n: int
+    text: str
+    span: list[int]
+
+
+class ClaimOut(BaseModel):
+    text: str
+    verdict: Literal["supported", "contradicted", "unverifiable"]
+    citations: list[int]
+    evidence: EvidenceOut | None
+
+
+class VerificationOut(BaseModel):
+    mode: VerifyMode
+    claims: int
+    supported: int
+    removed: int
 
 
 class QueryResponse(BaseModel):
@@ -99,6 +121,10 @@ class QueryResponse(BaseModel):
     sampling: dict[str, Any] | None
     usage: dict[str, int] | None
     error: str | None
+    error_code: str | None = None
+    cited: bool
+    claims: list[ClaimOut]
+    verification: VerificationOut | None
 
 
 class DocumentIn(BaseModel):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import re
@@ -25,7 +24,6 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import REPO, RESULTS, machine, percentiles, table, write_json
+from tests.fixed_model import FixedAnswerServer
 from tests.hostile.files import docx_bomb
 from tests.processes import env_for, serving
 
@@ -177,59 +176,17 @@ def load(work: Path, clients: int, seconds: float) -> dict[str, Any]:
     }
 
 
-class _FixedAnswer(BaseHTTPRequestHandler):
-    """A model server speaking the OpenAI protocol that answers every question the same cited way."""
-
-    answer = "The sources say so [1]."
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _json(self, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:
-        self._json({"object": "list", "data": [{"id": "fixed", "object": "model", "max_model_len": 4096}]})
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
-        usage = {"prompt_tokens": 100, "completion_tokens": 7, "total_tokens": 107}
-        if not self.path.endswith("/chat/completions"):
-            self.send_response(404)
-            self.end_headers()
-            return
-        if body.get("stream"):
-            self.send_response(200)
-            self.send_header("content-type", "text/event-stream")
-            self.end_headers()
-            for delta, finish in ((self.answer, None), ("", "stop")):
-                chunk = {"choices": [{"index": 0, "delta": {"content": delta}, "finish_reason": finish}]}
-                if finish:
-                    chunk["usage"] = usage
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            self.wfile.write(b"data: [DONE]\n\n")
-            return
-        message = {"role": "assistant", "content": self.answer}
-        self._json({"choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "usage": usage})
-
-
 def fuzz(work: Path, max_examples: int) -> dict[str, Any]:
     st = shutil.which("st")
     if st is None:
         raise SystemExit("schemathesis (st) is not installed: pip install -e '.[test]'")
-    model = ThreadingHTTPServer(("127.0.0.1", 0), _FixedAnswer)
-    threading.Thread(target=model.serve_forever, daemon=True).start()
+    model = FixedAnswerServer("The sources say so [1].")
     data = work / "fuzz"
     env = env_for(
         data,
         api_rate_limit="0",
         llm_backend="openai",
-        llm_base_url=f"http://127.0.0.1:{model.server_port}/v1",
+        llm_base_url=model.url,
         llm_model="fixed",
         llm_context="4096",
     )
@@ -257,7 +214,7 @@ def fuzz(work: Path, max_examples: int) -> dict[str, Any]:
             text=True,
             timeout=3600,
         )
-    model.shutdown()
+    model.close()
     out = proc.stdout
     summary = out.split("SUMMARY")[-1]
     cases = re.search(r"Test cases:\s*([\d,]+) generated", summary)

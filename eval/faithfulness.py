@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragqa.eval.checker import ClaimCheck, SupportChecker
-from ragqa.eval.claims import split_claims
+from ragqa.generation.verify.checker import ClaimCheck, SupportChecker
+from ragqa.generation.verify.claims import split_claims
 
 
 @dataclass(slots=True)

@@ -19,11 +19,11 @@ from typing import Any
 from tqdm import tqdm
 
 from ragqa.errors import InputError
-from ragqa.eval.checker import ALL_SIGNALS, CHEAP_SIGNALS, Signal, SupportChecker
 from ragqa.eval.faithfulness import AnswerCheck, check_answer
-from ragqa.eval.judge import LLMJudge, Verdict
 from ragqa.eval.report import Report, Table
-from ragqa.eval.similarity import SentenceMatcher
+from ragqa.generation.verify.checker import ALL_SIGNALS, CHEAP_SIGNALS, Signal, SupportChecker
+from ragqa.generation.verify.judge import LLMJudge, Verdict
+from ragqa.generation.verify.similarity import SentenceMatcher
 
 CALIBRATION_RECORDS = 400  # thresholds in checker.py were chosen on records [0, 400)
 _ABLATIONS: list[tuple[str, frozenset[Signal], bool]] = [  # name, signals, needs the LLM on every claim

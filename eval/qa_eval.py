@@ -21,18 +21,18 @@ from tqdm import tqdm
 
 from ragqa.config import Settings
 from ragqa.errors import InputError
-from ragqa.eval.checker import ALL_SIGNALS, CHEAP_SIGNALS, SupportChecker
 from ragqa.eval.faithfulness import AnswerCheck, check_answer
 from ragqa.eval.held_out import HeldOutSearcher
-from ragqa.eval.judge import LLMJudge
 from ragqa.eval.report import Report, Table
 from ragqa.eval.retrieval_eval import collection_for
-from ragqa.eval.similarity import SentenceMatcher
 from ragqa.generation.answerer import Answer, Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.citations import CITATION_MARKER
 from ragqa.generation.prompt import CJK_CHAR
 from ragqa.generation.sampling import SamplingParams
+from ragqa.generation.verify.checker import ALL_SIGNALS, CHEAP_SIGNALS, SupportChecker
+from ragqa.generation.verify.judge import LLMJudge
+from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.service import open_searcher
 
 _ANSWERS = "answers.jsonl"
@@ -107,7 +107,7 @@ def _ask(
     params: SamplingParams,
 ) -> tuple[Answer, AnswerCheck | None, dict[str, Any]]:
     t0 = time.perf_counter()
-    answer = answerer.answer(question, params=params)
+    answer = answerer.answer(question, params=params, verify="off")  # the raw model text is what is scored
     latency = (time.perf_counter() - t0) * 1000
     check = None
     timings = {k: round(v, 1) for k, v in answer.timings_ms.items() if k in ("retrieval", "generation")}

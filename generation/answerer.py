@@ -21,8 +21,9 @@ from ragqa.generation.citations import CITATION_MARKER, check_citations, citatio
 from ragqa.generation.policy import AnswerPolicy
 from ragqa.generation.prompt import PackedPrompt, pack_prompt, refusal_text
 from ragqa.generation.sampling import SamplingParams
+from ragqa.generation.verify.served import AnswerVerifier, Verification
 from ragqa.retrieval.searcher import Mode, Searcher
-from ragqa.types import Hit
+from ragqa.types import Hit, VerifyMode
 
 # Dense similarity under which no retrieved chunk is taken as relevant, per embedder; calibrated on XQuAD
 # (see README "Refusals"): below these, questions had nothing to do with the collection.
@@ -49,7 +50,9 @@ def is_declined(text: str, *, cited: bool) -> bool:
 
 
 Status = Literal["ok", "generation_unavailable", "policy"]
-RefusalReason = Literal["policy", "no_sources", "low_relevance", "model_declined", "output_blocked"]
+RefusalReason = Literal[
+    "policy", "no_sources", "low_relevance", "model_declined", "output_blocked", "unsupported"
+]
 
 
 @dataclass(slots=True)
@@ -70,6 +73,7 @@ class Answer:
     error: str | None = None
     error_code: str | None = None
     dropped_sources: int = 0
+    verification: Verification | None = None  # None: not verified (off, refused, or no answer)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +97,9 @@ class Answer:
             else None,
             "error": self.error,
             "error_code": self.error_code,
+            "cited": bool(self.cited),  # False: nothing in the answer points at a source
+            "claims": [c.to_json() for c in self.verification.claims] if self.verification else [],
+            "verification": self.verification.to_json() if self.verification else None,
         }
 
 
@@ -127,6 +134,13 @@ class Answerer:
         if policy is None and settings.policy_file is not None:
             policy = AnswerPolicy.load(settings.policy_file)
         self.policy = policy
+        self._verifier: AnswerVerifier | None = None
+
+    @property
+    def verifier(self) -> AnswerVerifier:
+        if self._verifier is None:
+            self._verifier = AnswerVerifier(self.searcher.embedder)
+        return self._verifier
 
     @property
     def backend(self) -> GenerationBackend:
@@ -179,7 +193,13 @@ class Answerer:
         )
 
     def _finish(
-        self, prepared: _Prepared, packed: PackedPrompt, raw: str, params: SamplingParams, usage: Usage | None
+        self,
+        prepared: _Prepared,
+        packed: PackedPrompt,
+        raw: str,
+        params: SamplingParams,
+        usage: Usage | None,
+        verify: VerifyMode,
     ) -> Answer:
         report = check_citations(raw, len(packed.sources))
         answer = Answer(
@@ -204,7 +224,30 @@ class Answerer:
         if self.policy is not None and (blocked := self.policy.check_answer(report.text)):
             answer.answer, answer.cited, answer.status = blocked.text, [], "policy"
             answer.refused, answer.refusal_reason = True, "output_blocked"
+        if verify != "off" and not answer.refused:
+            self._verify(answer, verify)
         return answer
+
+    def _verify(self, answer: Answer, mode: VerifyMode) -> None:
+        """Check every claim against the sources the model was given; serve what the mode allows."""
+        t0 = time.perf_counter()
+        verified = self.verifier.verify(answer.question, answer.answer, answer.sources, mode)
+        answer.timings_ms["verification"] = (time.perf_counter() - t0) * 1000
+        answer.verification = verified.verification
+        if verified.refuse:
+            answer.answer, answer.refused, answer.refusal_reason = (
+                refusal_text(answer.question),
+                True,
+                "unsupported",
+            )
+            answer.cited, answer.uncited_sentences = [], []
+        elif verified.text != answer.answer:
+            report = check_citations(verified.text, len(answer.sources))
+            answer.answer, answer.cited, answer.uncited_sentences = (
+                report.text,
+                report.cited,
+                report.uncited_sentences,
+            )
 
     def _unavailable(self, prepared: _Prepared, exc: Exception, params: SamplingParams) -> Answer:
         return Answer(
@@ -242,6 +285,7 @@ class Answerer:
         params: SamplingParams | None = None,
         k: int | None = None,
         mode: Mode = "hybrid",
+        verify: VerifyMode | None = None,
     ) -> Answer:
         params = params or SamplingParams()
         prepared = self._prepare(question, k, mode)
@@ -258,7 +302,9 @@ class Answerer:
         prepared.timings["generation"] = elapsed * 1000
         if completion.usage.completion_tokens and elapsed > 0:
             prepared.timings["tokens_per_s"] = completion.usage.completion_tokens / elapsed
-        return self._finish(prepared, packed, completion.text, params, completion.usage)
+        return self._finish(
+            prepared, packed, completion.text, params, completion.usage, verify or self.settings.verify
+        )
 
     def stream(
         self,
@@ -267,8 +313,10 @@ class Answerer:
         params: SamplingParams | None = None,
         k: int | None = None,
         mode: Mode = "hybrid",
+        verify: VerifyMode | None = None,
     ) -> Iterator[AnswerEvent]:
-        """``sources`` first, then ``token`` events, then ``done`` with the checked :class:`Answer`."""
+        """``sources`` first, then ``token`` events as generated, then ``done`` with the checked and verified
+        :class:`Answer`, whose text replaces the streamed one (claims the sources do not support are gone)."""
         params = params or SamplingParams()
         prepared = self._prepare(question, k, mode)
         if prepared.early is not None:
@@ -305,4 +353,7 @@ class Answerer:
         prepared.timings["generation"] = elapsed * 1000
         if usage and usage.completion_tokens and elapsed > 0:
             prepared.timings["tokens_per_s"] = usage.completion_tokens / elapsed
-        yield AnswerEvent("done", answer=self._finish(prepared, packed, "".join(pieces), params, usage))
+        finished = self._finish(
+            prepared, packed, "".join(pieces), params, usage, verify or self.settings.verify
+        )
+        yield AnswerEvent("done", answer=finished)

@@ -154,6 +154,13 @@ def ask(
     model: Annotated[
         str | None, typer.Option(help="Packaged model, .gguf path, or served model name.")
     ] = None,
+    verify: Annotated[
+        str | None,
+        typer.Option(
+            help="Check each claim against the sources: off | annotate | drop (remove unsupported ones) | "
+            "strict (refuse if any is unsupported) [env RAGQA_VERIFY, drop]."
+        ),
+    ] = None,
     data_dir: DataDir = None,
     collection: CollectionOpt = None,
     as_json: JsonOpt = False,
@@ -164,7 +171,9 @@ def ask(
     from ragqa.generation.sampling import sampling_params
     from ragqa.retrieval.service import open_searcher
 
-    settings = _settings(data_dir=data_dir, collection=collection, llm_backend=backend, llm_model=model)
+    settings = _settings(
+        data_dir=data_dir, collection=collection, llm_backend=backend, llm_model=model, verify=verify
+    )
     params = sampling_params(
         temperature=temperature,
         top_p=top_p,
@@ -178,12 +187,16 @@ def ask(
     search_mode = mode or settings.search_mode
     if stream and not as_json:
         result = None
+        streamed: list[str] = []
         for event in answerer.stream(question, params=params, k=k, mode=search_mode):  # type: ignore[arg-type]
             if event.kind == "token":
+                streamed.append(event.delta)
                 typer.echo(event.delta, nl=False)
             elif event.kind == "done":
                 result = event.answer
         typer.echo("")
+        if result is not None and result.answer.strip() != "".join(streamed).strip():
+            typer.echo(f"\nAs verified:\n{result.answer}")  # unsupported claims removed, or a refusal
     else:
         result = answerer.answer(question, params=params, k=k, mode=search_mode)  # type: ignore[arg-type]
         if as_json:
@@ -207,8 +220,15 @@ def _print_answer_footer(result: Any) -> None:
         typer.echo(f"generation unavailable: {result.error}", err=True)
     if result.refused:
         typer.echo(f"(refused: {result.refusal_reason})", err=True)
+    if result.verification is not None:
+        v = result.verification
+        typer.echo(
+            f"(verified [{v.mode}]: {len(v.claims)} claims, {v.supported} supported, {v.removed} removed)",
+            err=True,
+        )
     shown = result.cited or list(range(1, len(result.sources) + 1))
-    typer.echo("\nSources:" if shown else "")
+    if shown:  # an answer that cites nothing must not look cited
+        typer.echo("\nSources:" if result.cited else "\nRetrieved, not cited:")
     for n in shown:
         hit = result.sources[n - 1]
         typer.echo(f"  [{n}] {hit.title or hit.doc_id} — {hit.source} {hit.span[0]}-{hit.span[1]}")
@@ -472,9 +492,9 @@ def eval_hallucination(
 ) -> None:
     """Validate the claim checker: flag HaluEval's hallucinated answers, pass its faithful ones."""
     from ragqa.eval.halueval import run_halueval
-    from ragqa.eval.judge import LLMJudge
-    from ragqa.eval.similarity import SentenceMatcher
     from ragqa.generation.factory import create_backend
+    from ragqa.generation.verify.judge import LLMJudge
+    from ragqa.generation.verify.similarity import SentenceMatcher
     from ragqa.retrieval.embedders import ENGLISH, get_embedder
 
     settings = _settings(data_dir=data_dir, llm_backend=backend, llm_model=model)

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ragqa.errors import ConfigError
+from ragqa.types import VerifyMode
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -142,6 +143,11 @@ class Settings(BaseSettings):
         description="Dense similarity below which nothing counts as relevant [per-embedder calibration].",
     )
     max_question_chars: int = Field(2000, ge=10)
+    verify: VerifyMode = Field(
+        "drop",
+        description="Check each answer claim against its sources before serving: off | annotate (verdicts "
+        "only) | drop (remove unsupported claims; nothing left → refusal) | strict (any unsupported → refusal).",
+    )
     policy_file: Path | None = Field(None, description="YAML answer policy (deny / canned / output checks).")
 
     # REST API

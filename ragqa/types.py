@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+# How a served answer is verified claim by claim (settings, CLI --verify, API "verify"):
+# off — not checked; annotate — verdicts only; drop — unsupported claims removed (nothing left → refusal);
+# strict — any unsupported claim → refusal.
+VerifyMode = Literal["off", "annotate", "drop", "strict"]
 
 
 @dataclass(frozen=True, slots=True)

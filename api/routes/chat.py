@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
 import anyio
 from fastapi import APIRouter
@@ -20,6 +20,7 @@ from ragqa.api.services import Services
 from ragqa.errors import RagqaError
 from ragqa.generation.answerer import Answer
 from ragqa.generation.sampling import SamplingParams, sampling_params
+from ragqa.types import VerifyMode
 
 router = APIRouter(tags=["openai"])
 MODEL_NAME = "ragqa"
@@ -55,6 +56,9 @@ def _extras(answer: Answer) -> dict[str, Any]:
         "refused": answer.refused,
         "refusal_reason": answer.refusal_reason,
         "ragqa_status": answer.status,
+        "claims": data["claims"],
+        "verification": data["verification"],
+        "cited": data["cited"],
     }
 
 
@@ -93,11 +97,25 @@ def _chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None = Non
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def _stream(services: Services, question: str, params: SamplingParams, model: str) -> Iterator[str]:
+def _verify_mode(body: ChatRequest) -> VerifyMode | None:
+    """The extra body field ``verify`` (the OpenAI client's ``extra_body``); the server's setting otherwise."""
+    value = (body.model_extra or {}).get("verify")
+    if value is None:
+        return None
+    if value not in get_args(VerifyMode):
+        raise ApiError(422, "invalid_request", f"verify: must be one of {', '.join(get_args(VerifyMode))}")
+    return value  # type: ignore[no-any-return]
+
+
+def _stream(
+    services: Services, question: str, params: SamplingParams, model: str, verify: VerifyMode | None
+) -> Iterator[str]:
+    """Deltas as generated; the last chunk carries ``verified_answer`` (the text as served after
+    verification), ``claims`` and ``verification`` as extra fields."""
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     yield _chunk(cid, model, {"role": "assistant", "content": ""})
     try:
-        for event in services.answerer().stream(question, params=params):
+        for event in services.answerer().stream(question, params=params, verify=verify):
             if event.kind == "token" and event.delta:
                 yield _chunk(cid, model, {"content": event.delta})
             elif event.kind == "done" and event.answer is not None:
@@ -106,7 +124,8 @@ def _stream(services: Services, question: str, params: SamplingParams, model: st
                     "" if event.answer.status == "ok" or event.answer.answer else (event.answer.error or "")
                 )
                 delta = {"content": tail} if tail else {}
-                yield _chunk(cid, model, delta, "stop", **_extras(event.answer))
+                verified = {"verified_answer": event.answer.answer}
+                yield _chunk(cid, model, delta, "stop", **verified, **_extras(event.answer))
     except RagqaError as exc:
         yield f"data: {json.dumps({'error': {'code': exc.code, 'message': str(exc)}})}\n\n"
     yield "data: [DONE]\n\n"
@@ -117,16 +136,17 @@ async def chat_completions(body: ChatRequest, services: ServicesDep) -> Any:
     """OpenAI chat completions; the last user message is the question. Extra fields: sources, citations."""
     question = _question(body)
     params = _params(body)
+    verify = _verify_mode(body)
     model = body.model or MODEL_NAME
     if body.stream:
         services.searcher()
         return StreamingResponse(
-            in_model_slot(services, _stream(services, question, params, model)),
+            in_model_slot(services, _stream(services, question, params, model, verify)),
             media_type="text/event-stream",
         )
 
     def run() -> Answer:
-        return services.answerer().answer(question, params=params)
+        return services.answerer().answer(question, params=params, verify=verify)
 
     answer = await anyio.to_thread.run_sync(run, limiter=services.model_slots)
     record(services, answer)

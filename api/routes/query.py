@@ -56,7 +56,10 @@ def sse(event: str, data: dict[str, Any]) -> str:
 def _events(services: Services, body: QueryRequest) -> Iterator[str]:
     params = sampling_params(**body.sampling.model_dump())
     try:
-        for event in services.answerer().stream(body.question, params=params, k=body.k, mode=body.mode):
+        events = services.answerer().stream(
+            body.question, params=params, k=body.k, mode=body.mode, verify=body.verify
+        )
+        for event in events:
             yield _render(services, event)
     except RagqaError as exc:
         yield sse("error", {"code": exc.code, "message": str(exc)})
@@ -80,12 +83,16 @@ def _render(services: Services, event: AnswerEvent) -> str:
                 "answer": event.answer.to_json(),
             },
         )
-    return sse("done", event.answer.to_json())
+    data = event.answer.to_json()
+    claims = sse("claims", {"claims": data["claims"], "verification": data["verification"]})
+    return claims + sse("done", data)
 
 
 @router.post("/v1/query", response_model=QueryResponse, responses=_QUERY_RESPONSES)
 async def query(body: QueryRequest, services: ServicesDep) -> Any:
-    """Answer from the collection with citations; ``"stream": true`` sends SSE: sources, token…, done."""
+    """Answer from the collection with citations, each claim verified against the sources (``verify``);
+    ``"stream": true`` sends SSE: ``sources``, ``token``… as generated, ``claims``, then ``done`` with the answer
+    as served — its text replaces the streamed tokens (unsupported claims removed, or a refusal)."""
     params = sampling_params(**body.sampling.model_dump())
     if body.stream:
         services.searcher()  # fail before the stream starts if the index is missing
@@ -96,7 +103,9 @@ async def query(body: QueryRequest, services: ServicesDep) -> Any:
         )
 
     def run() -> Answer:
-        return services.answerer().answer(body.question, params=params, k=body.k, mode=body.mode)
+        return services.answerer().answer(
+            body.question, params=params, k=body.k, mode=body.mode, verify=body.verify
+        )
 
     answer = await anyio.to_thread.run_sync(run, limiter=services.model_slots)
     record(services, answer)

@@ -5,7 +5,7 @@ Signals, each measurable on its own (``signals`` picks them, for ablations):
 - ``lexical``: share of the claim's new content words found in the sources, and whether it names numbers or
   names the sources never mention;
 - ``embedding``: cosine similarity of the claim (after its question) to the best source sentence;
-- ``llm``: a one-word verdict from the generation backend (:mod:`ragqa.eval.judge`).
+- ``llm``: a one-word verdict from the generation backend (:mod:`ragqa.generation.verify.judge`).
 
 Combined, they form a cascade: the cheap signals settle the clear cases (new content fully present → supported;
 most of it absent → not supported); only the uncertain middle band costs an LLM call. A claim that is not
@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ragqa.eval.claims import Claim
-from ragqa.eval.grounding import LexicalGrounding, SourceGrounding
-from ragqa.eval.judge import LLMJudge, Verdict
-from ragqa.eval.similarity import SentenceMatch, SentenceMatcher
+from ragqa.generation.verify.claims import Claim
+from ragqa.generation.verify.grounding import LexicalGrounding, SourceGrounding
+from ragqa.generation.verify.judge import LLMJudge, Verdict
+from ragqa.generation.verify.similarity import SentenceMatch, SentenceMatcher
 
 Signal = Literal["lexical", "embedding", "llm"]
 ALL_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding", "llm"})

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ragqa.eval.chinese_numbers import MEASURE_WORDS, digits_for_numerals
 from ragqa.generation.prompt import CJK_CHAR
+from ragqa.generation.verify.chinese_numbers import MEASURE_WORDS, digits_for_numerals
 from ragqa.retrieval.lexical import LexicalTokenizer
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[,，]\d{3})*(?:\.\d+)?(?![\w])|\d+")

@@ -12,9 +12,9 @@ import pytest
 
 from ragqa.errors import InputError
 from ragqa.eval.halueval import detection_metrics, load_halueval, run_halueval
-from ragqa.eval.judge import LLMJudge
-from ragqa.eval.similarity import SentenceMatcher
 from ragqa.generation.llamacpp_backend import LlamaCppBackend
+from ragqa.generation.verify.judge import LLMJudge
+from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.embedders import Embedder
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from ragqa.eval.halueval import run_halueval
 from ragqa.eval.report_html import MAX_ITEMS
-from ragqa.eval.similarity import SentenceMatcher
+from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.embedders import Embedder
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

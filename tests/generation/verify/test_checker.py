@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from ragqa.config import load_settings
-from ragqa.eval.checker import ALL_SIGNALS, SupportChecker
-from ragqa.eval.claims import Claim, split_claims
 from ragqa.eval.faithfulness import check_answer
-from ragqa.eval.judge import LLMJudge, parse_verdict
-from ragqa.eval.similarity import SentenceMatcher
 from ragqa.generation.llamacpp_backend import LlamaCppBackend
+from ragqa.generation.verify.checker import ALL_SIGNALS, SupportChecker
+from ragqa.generation.verify.claims import Claim, split_claims
+from ragqa.generation.verify.judge import LLMJudge, parse_verdict
+from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.embedders import MULTILINGUAL, Embedder, get_embedder
 
 SOURCES = [

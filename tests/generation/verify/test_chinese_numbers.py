@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragqa.eval.chinese_numbers import digits_for_numerals, numeral_value
+from ragqa.generation.verify.chinese_numbers import digits_for_numerals, numeral_value
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ragqa.eval.claims import Claim, split_claims
+from ragqa.generation.verify.claims import Claim, split_claims
 
 
 def test_sentences_become_claims_with_their_citations() -> None:

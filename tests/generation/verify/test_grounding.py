@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragqa.eval.grounding import lexical_grounding
+from ragqa.generation.verify.grounding import lexical_grounding
 
 SOURCE = (
     "The Oberoi family is an Indian family that is famous for its involvement in hotels. "

@@ -1,0 +1,115 @@
+"""Verification in the serving path: every claim of an answer checked against the sources the model was given,
+before the answer leaves, with the eval's own checker.
+
+``drop`` removes each answer sentence that holds an unsupported claim (a clause cannot be cut out of its
+sentence without leaving a broken one); ``strict`` refuses when any claim is unsupported; both refuse with
+``unsupported`` when nothing supported is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ragqa.generation.prompt import CJK_CHAR
+from ragqa.generation.verify.checker import CHEAP_SIGNALS, ClaimCheck, SupportChecker
+from ragqa.generation.verify.claims import split_claims
+from ragqa.generation.verify.judge import Verdict
+from ragqa.generation.verify.similarity import SentenceMatcher
+from ragqa.retrieval.embedders import Embedder
+from ragqa.sentences import split_sentences
+from ragqa.types import Hit, VerifyMode
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The source sentence that best matches a claim: source number, text, character span in its document."""
+
+    n: int
+    text: str
+    span: tuple[int, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, "text": self.text, "span": list(self.span)}
+
+
+@dataclass(frozen=True, slots=True)
+class ServedClaim:
+    text: str
+    verdict: Verdict
+    citations: tuple[int, ...]
+    evidence: Evidence | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "verdict": self.verdict,
+            "citations": list(self.citations),
+            "evidence": self.evidence.to_json() if self.evidence else None,
+        }
+
+
+@dataclass(slots=True)
+class Verification:
+    mode: VerifyMode
+    claims: list[ServedClaim] = field(default_factory=list)
+    removed: int = 0  # claims taken out of the answer (``drop``), or all unsupported ones (a refusal)
+
+    @property
+    def supported(self) -> int:
+        return sum(c.verdict == "supported" for c in self.claims)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "claims": len(self.claims),
+            "supported": self.supported,
+            "removed": self.removed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    text: str  # the answer as served
+    verification: Verification
+    refuse: bool  # nothing supported is left (``drop``), or something is unsupported (``strict``)
+
+
+def _evidence(check: ClaimCheck, sources: Sequence[Hit]) -> Evidence | None:
+    match = check.match
+    if match is None or not (0 <= match.source < len(sources)):
+        return None
+    hit = sources[match.source]
+    at = hit.text.find(match.sentence)
+    start = hit.span[0] + max(at, 0)
+    end = start + len(match.sentence) if at >= 0 else hit.span[1]
+    return Evidence(match.source + 1, match.sentence, (start, end))
+
+
+class AnswerVerifier:
+    """Checks an answer's claims with the collection's embedder (lexical grounding + best source sentence)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.checker = SupportChecker(SentenceMatcher(embedder), None, CHEAP_SIGNALS)
+
+    def verify(self, question: str, answer: str, sources: Sequence[Hit], mode: VerifyMode) -> Verified:
+        claims = split_claims(answer)
+        checks = self.checker.check(claims, [h.text for h in sources], question)
+        served = [
+            ServedClaim(c.claim.text, c.verdict, c.claim.citations, _evidence(c, sources)) for c in checks
+        ]
+        verification = Verification(mode, served)
+        unsupported = [c for c in checks if c.verdict != "supported"]
+        if mode == "annotate" or not unsupported:
+            return Verified(answer, verification, refuse=False)
+        if mode == "strict":
+            verification.removed = len(unsupported)
+            return Verified(answer, verification, refuse=True)
+        bad_sentences = {c.claim.sentence for c in unsupported}
+        verification.removed = sum(c.claim.sentence in bad_sentences for c in checks)
+        if verification.removed == len(checks):
+            return Verified(answer, verification, refuse=True)
+        kept = [answer[a:b] for i, (a, b) in enumerate(split_sentences(answer)) if i not in bad_sentences]
+        joiner = "" if CJK_CHAR.search(answer) else " "  # Chinese sentences follow each other without a space
+        return Verified(joiner.join(piece.strip() for piece in kept), verification, refuse=False)

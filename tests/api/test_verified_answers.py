@@ -1,0 +1,113 @@
+"""Verified answers as served: an invented claim, injected through a model server that speaks the OpenAI
+protocol and gives a fixed answer, is removed (``drop``), refused (``strict``), listed (``annotate``) or left
+alone (``off``) — over JSON, SSE and the official OpenAI client."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from ragqa.generation.openai_backend import OpenAIBackend
+from tests.fixed_model import FixedAnswerServer
+
+ServerFactory = Callable[..., Any]
+HARROW = (
+    "The Harrow Point lighthouse was first lit in 1852. It stands on a granite ledge at the mouth of the "
+    "estuary. Its last keeper was Edith Marlow, who left the station in 1961 when the light was automated."
+)
+SUPPORTED = "The Harrow Point lighthouse was first lit in 1852 [1]."
+INVENTED = "Its keeper kept forty goats and a brass telescope on the island [1]."
+QUESTION = "When was the Harrow Point lighthouse first lit?"
+
+
+@pytest.fixture
+def model() -> Iterator[FixedAnswerServer]:
+    server = FixedAnswerServer(f"{SUPPORTED} {INVENTED}")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def client(live_server: ServerFactory, model: FixedAnswerServer) -> httpx.Client:
+    backend = OpenAIBackend(model.url, model="fixed", timeout=30, context_window=4096)
+    server = live_server(backend)
+    client = httpx.Client(base_url=server.url, timeout=120)
+    job = client.post(
+        "/v1/documents", files=[("files", ("harrow.txt", HARROW.encode(), "text/plain"))]
+    ).json()
+    while client.get(f"/v1/jobs/{job['id']}").json()["state"] in {"queued", "running"}:
+        time.sleep(0.1)
+    return client
+
+
+def _ask(client: httpx.Client, **extra: Any) -> dict[str, Any]:
+    response = client.post("/v1/query", json={"question": QUESTION, **extra})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_drop_removes_the_invented_claim_and_lists_its_verdict(client: httpx.Client) -> None:
+    body = _ask(client)  # the default mode is drop
+    assert body["answer"] == SUPPORTED and not body["refused"] and body["cited"]
+    invented = next(c for c in body["claims"] if "goats" in c["text"])
+    assert invented["verdict"] != "supported" and invented["citations"] == [1]
+    supported = next(c for c in body["claims"] if "1852" in c["text"])
+    assert supported["evidence"]["n"] == 1 and "1852" in supported["evidence"]["text"]
+    start, end = supported["evidence"]["span"]
+    assert HARROW[start:end] == supported["evidence"]["text"]
+    assert body["verification"] == {"mode": "drop", "claims": 2, "supported": 1, "removed": 1}
+
+
+def test_strict_refuses_off_and_annotate_leave_it(client: httpx.Client) -> None:
+    strict = _ask(client, verify="strict")
+    assert (
+        strict["refused"]
+        and strict["refusal_reason"] == "unsupported"
+        and strict["answer"] == "I don't know."
+    )
+    assert strict["citations"] == [] and len(strict["claims"]) == 2
+    off = _ask(client, verify="off")
+    assert "goats" in off["answer"] and off["verification"] is None and off["claims"] == []
+    annotate = _ask(client, verify="annotate")
+    assert "goats" in annotate["answer"] and annotate["verification"]["removed"] == 0
+    assert {c["verdict"] for c in annotate["claims"]} != {"supported"}
+
+
+def test_streaming_clients_see_the_verified_text_last(client: httpx.Client) -> None:
+    with client.stream("POST", "/v1/query", json={"question": QUESTION, "stream": True}) as response:
+        text = "".join(response.iter_text())
+    events = [block.split("\n", 1) for block in text.strip().split("\n\n")]
+    kinds = [head.removeprefix("event: ") for head, _ in events]
+    assert kinds[0] == "sources" and kinds[-2:] == ["claims", "done"]
+    streamed = "".join(
+        json.loads(data.removeprefix("data: "))["delta"] for head, data in events if "token" in head
+    )
+    assert "goats" in streamed  # tokens go out as generated …
+    done = json.loads(events[-1][1].removeprefix("data: "))
+    assert done["answer"] == SUPPORTED and done["verification"]["removed"] == 1  # … the last word is verified
+
+
+def test_the_openai_client_sees_claims(client: httpx.Client) -> None:
+    from openai import OpenAI
+
+    api = OpenAI(base_url=f"{str(client.base_url).rstrip('/')}/v1", api_key="unused")
+    completion = api.chat.completions.create(model="ragqa", messages=[{"role": "user", "content": QUESTION}])
+    extra = completion.model_extra or {}
+    assert completion.choices[0].message.content == SUPPORTED
+    assert extra["verification"]["removed"] == 1 and any("goats" in c["text"] for c in extra["claims"])
+    strict = api.chat.completions.create(
+        model="ragqa", messages=[{"role": "user", "content": QUESTION}], extra_body={"verify": "strict"}
+    )
+    assert (strict.model_extra or {})["refusal_reason"] == "unsupported"
+    chunks = list(
+        api.chat.completions.create(
+            model="ragqa", messages=[{"role": "user", "content": QUESTION}], stream=True
+        )
+    )
+    last = chunks[-1].model_extra or {}
+    assert last["verified_answer"] == SUPPORTED and last["verification"]["removed"] == 1

@@ -1,0 +1,43 @@
+"""The served-answer verifier with the real embedders: what each mode serves, in English and Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from ragqa.config import load_settings
+from ragqa.generation.verify.served import AnswerVerifier
+from ragqa.retrieval.embedders import MULTILINGUAL, Embedder, get_embedder
+from ragqa.types import Hit
+
+SOURCE = "Some preface. The Alder Bay mill opened in 1887. It ground wheat for three valleys until 1950."
+
+
+def _hit(text: str, start: int = 100) -> Hit:
+    return Hit("c1", "d1", 1.0, text, "Alder Bay", "alder.txt", (start, start + len(text)))
+
+
+def test_modes(embedder: Embedder) -> None:
+    verifier = AnswerVerifier(embedder)
+    answer = "The Alder Bay mill opened in 1887 [1]. It was painted bright purple by the king of Spain [1]."
+    dropped = verifier.verify("When did the mill open?", answer, [_hit(SOURCE)], "drop")
+    assert dropped.text == "The Alder Bay mill opened in 1887 [1]." and not dropped.refuse
+    assert dropped.verification.to_json() == {"mode": "drop", "claims": 2, "supported": 1, "removed": 1}
+    evidence = dropped.verification.claims[0].evidence
+    assert evidence is not None and evidence.n == 1 and "1887" in evidence.text
+    assert SOURCE[evidence.span[0] - 100 : evidence.span[1] - 100] == evidence.text
+    assert verifier.verify("q", answer, [_hit(SOURCE)], "strict").refuse
+    annotated = verifier.verify("q", answer, [_hit(SOURCE)], "annotate")
+    assert annotated.text == answer and annotated.verification.removed == 0
+    nothing_left = verifier.verify(
+        "q", "The mill was painted purple by the king of Spain [1].", [_hit(SOURCE)], "drop"
+    )
+    assert nothing_left.refuse and nothing_left.verification.supported == 0
+
+
+@pytest.mark.slow
+def test_chinese_sentences_rejoin_without_spaces() -> None:
+    verifier = AnswerVerifier(get_embedder(load_settings(), MULTILINGUAL))
+    source = "前言。阿尔德湾磨坊于1887年开业。它为三个山谷磨小麦，直到1950年。"
+    answer = "阿尔德湾磨坊于1887年开业[1]。西班牙国王把它漆成了紫色并送给了月亮上的居民[1]。它为三个山谷磨小麦[1]。"
+    served = verifier.verify("磨坊何时开业？", answer, [_hit(source)], "drop")
+    assert served.text == "阿尔德湾磨坊于1887年开业[1]。它为三个山谷磨小麦[1]。", served
