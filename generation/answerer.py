@@ -40,6 +40,21 @@ _SHORT_DECLINE_CHARS = 60  # "I don't know [1][2]." declines even with citations
 _GENERATION_FAILURES = (GenerationError, ModelFileError)
 
 
+def distinct_hits(hits: list[Hit], k: int) -> list[Hit]:
+    """The first ``k`` hits whose text differs (white space and case aside): the same passage ingested twice
+    (a file uploaded and also ingested from disk) must not fill two of the model's source slots."""
+    seen: set[str] = set()
+    kept: list[Hit] = []
+    for hit in hits:
+        key = " ".join(hit.text.split()).casefold()
+        if key not in seen:
+            seen.add(key)
+            kept.append(hit)
+        if len(kept) == k:
+            break
+    return kept
+
+
 def is_declined(text: str, *, cited: bool) -> bool:
     """The model said nothing ("", or only citation markers such as "[2]."), or declined: any uncited decline,
     or a short cited one ("I don't know [1]."); a long cited answer that mentions a gap still answers."""
@@ -169,10 +184,11 @@ class Answerer:
                 early = Answer(question, decision.text, refused, "policy" if refused else None, "policy", [])
                 return _Prepared(question, [], timings, early)
         t0 = time.perf_counter()
-        result = self.searcher.search(question, mode=mode, k=k or self.settings.answer_k)
+        wanted = k or self.settings.answer_k
+        result = self.searcher.search(question, mode=mode, k=wanted * 2)  # room for duplicates
         timings["retrieval"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieval_{k}": v for k, v in result.timings_ms.items() if k != "total"})
-        hits = result.hits
+        hits = distinct_hits(result.hits, wanted)
         if not hits:
             early = Answer(question, refusal_text(question), True, "no_sources", "ok", [])
             return _Prepared(question, hits, timings, early)

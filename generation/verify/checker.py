@@ -79,12 +79,19 @@ class ClaimCheck:
         }
 
 
+def _grounded(lex: LexicalGrounding) -> bool:
+    """The claim's new words are in the sources, and none of its numbers or names is missing."""
+    return lex.coverage >= GROUNDED_COVERAGE and not lex.details_missing
+
+
 class SupportChecker:
     def __init__(
         self,
         matcher: SentenceMatcher | None,
         judge: LLMJudge | None,
         signals: frozenset[Signal] = CHEAP_SIGNALS,
+        *,
+        embed_unsettled_only: bool = False,
     ) -> None:
         if not signals:
             raise ValueError("at least one signal is needed")
@@ -95,6 +102,9 @@ class SupportChecker:
         self.matcher = matcher
         self.judge = judge
         self.signals = signals
+        # Serving: a claim the lexical signal settles as supported keeps that verdict whatever the embedding
+        # says (without the judge), so only the other claims pay for embedding the source sentences.
+        self.embed_unsettled_only = embed_unsettled_only and "llm" not in signals and "lexical" in signals
         name = matcher.embedder.name if matcher else "minilm"
         self.on_topic = ON_TOPIC.get(name, ON_TOPIC["minilm"])
         self.supportive = SUPPORTIVE.get(name, SUPPORTIVE["minilm"])
@@ -108,11 +118,17 @@ class SupportChecker:
         if "lexical" in self.signals:
             grounding = SourceGrounding("\n".join(sources), question)  # sources tokenized once per answer
             lexical = [grounding.check(c.text) for c in claims]
-        matches: list[SentenceMatch | None] = (
-            list(self.matcher.best([c.text for c in claims], sources, question))
-            if self.matcher is not None
-            else [None] * len(claims)
-        )
+        matches: list[SentenceMatch | None] = [None] * len(claims)
+        if self.matcher is not None:
+            wanted = [
+                i
+                for i, lex in enumerate(lexical)
+                if not (self.embed_unsettled_only and lex is not None and _grounded(lex))
+            ]
+            if wanted:
+                found = self.matcher.best([claims[i].text for i in wanted], sources, question)
+                for i, match in zip(wanted, found, strict=True):
+                    matches[i] = match
         return [
             self._decide(c, lex, m, sources, question)
             for c, lex, m in zip(claims, lexical, matches, strict=True)
@@ -155,7 +171,7 @@ class SupportChecker:
             assert match is not None
             return done("supported" if match.score >= self.supportive else "unverifiable", "embedding")
 
-        grounded = lex.coverage >= GROUNDED_COVERAGE and not lex.details_missing
+        grounded = _grounded(lex)
         if grounded and (not use_embedding or on_topic or "llm" not in self.signals):
             return done("supported", "lexical")
         if lex.coverage < UNGROUNDED_COVERAGE:

@@ -8,6 +8,7 @@ sentence without leaving a broken one); ``strict`` refuses when any claim is uns
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,22 +77,51 @@ class Verified:
     refuse: bool  # nothing supported is left (``drop``), or something is unsupported (``strict``)
 
 
+_TERMS = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _terms(text: str) -> set[str]:
+    """Words, and each CJK character's pair with the next, lower-cased: enough to rank sentences by overlap."""
+    words = {w.casefold() for w in _TERMS.findall(text)}
+    cjk = "".join(CJK_CHAR.findall(text))
+    return words | {cjk[i : i + 2] for i in range(len(cjk) - 1)}
+
+
+def _overlap_match(claim: str, sources: Sequence[Hit]) -> tuple[int, str] | None:
+    """The source sentence sharing most terms with the claim (for claims the lexical signal settled)."""
+    wanted = _terms(claim)
+    best: tuple[int, int, str] | None = None
+    for n, hit in enumerate(sources):
+        for a, b in split_sentences(hit.text):
+            shared = len(wanted & _terms(hit.text[a:b]))
+            if shared and (best is None or shared > best[0]):
+                best = (shared, n, hit.text[a:b])
+    return (best[1], best[2]) if best else None
+
+
 def _evidence(check: ClaimCheck, sources: Sequence[Hit]) -> Evidence | None:
     match = check.match
-    if match is None or not (0 <= match.source < len(sources)):
+    if match is not None and 0 <= match.source < len(sources):
+        found: tuple[int, str] | None = (match.source, match.sentence)
+    else:
+        found = _overlap_match(check.claim.text, sources)
+    if found is None:
         return None
-    hit = sources[match.source]
-    at = hit.text.find(match.sentence)
+    index, sentence = found
+    hit = sources[index]
+    at = hit.text.find(sentence)
     start = hit.span[0] + max(at, 0)
-    end = start + len(match.sentence) if at >= 0 else hit.span[1]
-    return Evidence(match.source + 1, match.sentence, (start, end))
+    end = start + len(sentence) if at >= 0 else hit.span[1]
+    return Evidence(index + 1, sentence, (start, end))
 
 
 class AnswerVerifier:
     """Checks an answer's claims with the collection's embedder (lexical grounding + best source sentence)."""
 
     def __init__(self, embedder: Embedder) -> None:
-        self.checker = SupportChecker(SentenceMatcher(embedder), None, CHEAP_SIGNALS)
+        self.checker = SupportChecker(
+            SentenceMatcher(embedder), None, CHEAP_SIGNALS, embed_unsettled_only=True
+        )
 
     def verify(self, question: str, answer: str, sources: Sequence[Hit], mode: VerifyMode) -> Verified:
         claims = split_claims(answer)
