@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ragqa.errors import InputError
-from ragqa.eval.report import fmt, load_report, text_table
+from ragqa.eval.report import flat, fmt, load_report, text_table
 
 # Metrics where a smaller value is the better one; every other numeric metric is better when larger.
 _LOWER_IS_BETTER = (
@@ -76,7 +76,11 @@ class Comparison:
 
 
 def _numeric(metrics: dict[str, Any]) -> dict[str, float]:
-    return {k: float(v) for k, v in metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    return {
+        k: float(v)
+        for k, v in flat(metrics).items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
 
 
 def compare_reports(run_a: Path, run_b: Path) -> Comparison:

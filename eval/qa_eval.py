@@ -25,6 +25,7 @@ from ragqa.eval.faithfulness import AnswerCheck, check_answer
 from ragqa.eval.held_out import HeldOutSearcher
 from ragqa.eval.report import Report, Table
 from ragqa.eval.retrieval_eval import collection_for
+from ragqa.eval.served import serve_row, served_view, unanswerable_safe_rate
 from ragqa.generation.answerer import Answer, Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.citations import CITATION_MARKER
@@ -32,6 +33,7 @@ from ragqa.generation.prompt import CJK_CHAR
 from ragqa.generation.sampling import SamplingParams
 from ragqa.generation.verify.checker import ALL_SIGNALS, CHEAP_SIGNALS, SupportChecker
 from ragqa.generation.verify.judge import LLMJudge
+from ragqa.generation.verify.served import AnswerVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.service import open_searcher
 
@@ -105,6 +107,7 @@ def _ask(
     question: str,
     golds: list[str],
     params: SamplingParams,
+    verifier: AnswerVerifier,
 ) -> tuple[Answer, AnswerCheck | None, dict[str, Any]]:
     t0 = time.perf_counter()
     answer = answerer.answer(question, params=params, verify="off")  # the raw model text is what is scored
@@ -138,6 +141,7 @@ def _ask(
     }
     if check is not None:
         _store_check(row, check)
+    serve_row(row, answer.sources, verifier, answerer.settings.verify, checker, _gold_scores)
     return answer, check, row
 
 
@@ -162,6 +166,7 @@ def _recheck(
     checker: SupportChecker,
     row: dict[str, Any],
     params: SamplingParams,
+    verifier: AnswerVerifier,
 ) -> bool:
     """Score an earlier answer again against its gold answers and check its claims again (after a scorer or
     checker change) against the same sources, found again by retrieval; False when retrieval no longer returns
@@ -169,6 +174,7 @@ def _recheck(
     scored = row["status"] == "ok" and not row["refused"]
     row.update(_gold_scores(row["answer"], row["gold"], scored))
     if not scored:
+        serve_row(row, [], verifier, answerer.settings.verify, checker, _gold_scores)
         return True  # nothing asserted, nothing to check
     sources = answerer.sources_for(row["question"], params=params)
     if [h.doc_id for h in sources] != row["source_docs"]:
@@ -176,6 +182,7 @@ def _recheck(
     _store_check(
         row, check_answer(checker, row["answer"], [h.text for h in sources], question=row["question"])
     )
+    serve_row(row, sources, verifier, answerer.settings.verify, checker, _gold_scores)
     return True
 
 
@@ -192,6 +199,32 @@ def _hallucination_metrics(rows: list[dict[str, Any]], prefix: str = "") -> dict
         f"{prefix}citation_precision": _mean(cp),
         f"{prefix}citation_recall": _mean(cr),
     }
+
+
+def _set_metrics(
+    rows: list[dict[str, Any]], blind_rows: list[dict[str, Any]], check_claims: bool, unanswerable: bool
+) -> dict[str, Any]:
+    """Answer quality of one view of the answers (served or raw)."""
+    answered = [r for r in rows if r["status"] == "ok"]
+    spoken = [r for r in answered if not r["refused"]]
+    metrics: dict[str, Any] = {
+        "questions": len(rows),
+        "exact_match": _mean([r["exact_match"] for r in rows]),
+        "token_f1": _mean([r["token_f1"] for r in rows]),
+        "gold_recall": _mean([r["gold_recall"] for r in rows]),
+        **(_hallucination_metrics(rows) if check_claims else {}),
+        "citations_resolve": _mean([float(r["invalid_citations"] == 0) for r in answered]),
+        "answers_with_citations": _mean([float(bool(r["cited"])) for r in spoken]),
+        "refusal_rate": _mean([float(r["refused"]) for r in rows]),
+        "gold_in_sources": _mean([float(r["gold_retrieved"]) for r in rows]),
+    }
+    if unanswerable:
+        metrics["unanswerable_questions"] = len(blind_rows)
+        metrics["correct_refusal_rate"] = _mean([float(r["refused"]) for r in blind_rows])
+        if check_claims:
+            metrics.update(_hallucination_metrics(blind_rows, prefix="unanswerable_"))
+            metrics["unanswerable_safe_rate"] = unanswerable_safe_rate(blind_rows)
+    return metrics
 
 
 def run_qa_eval(
@@ -236,6 +269,7 @@ def run_qa_eval(
         if check_claims
         else None
     )
+    verifier = AnswerVerifier(searcher.embedder)  # what `ragqa serve` would have served
     params = params or SamplingParams(seed=0)
     rows: list[dict[str, Any]] = []
     blind_rows: list[dict[str, Any]] = []
@@ -252,18 +286,18 @@ def run_qa_eval(
             if unanswerable:
                 blind_rows.append(done[f"{qid}-held-out"])
             if recheck and checker is not None:
-                rechecked[_recheck(answerer, checker, done[qid], params)] += 1
+                rechecked[_recheck(answerer, checker, done[qid], params, verifier)] += 1
                 if unanswerable:
-                    rechecked[_recheck(blind, checker, done[f"{qid}-held-out"], params)] += 1
+                    rechecked[_recheck(blind, checker, done[f"{qid}-held-out"], params, verifier)] += 1
             continue
-        answer, _, row = _ask(answerer, checker, question, golds, params)
+        answer, _, row = _ask(answerer, checker, question, golds, params, verifier)
         row["id"] = qid
         row["set"] = "answerable"
         row["gold_doc"] = gold_doc
         row["gold_retrieved"] = any(h.doc_id == gold_doc for h in answer.sources)
         rows.append(row)
         if unanswerable:
-            _, _, blind_row = _ask(blind, checker, question, golds, params)
+            _, _, blind_row = _ask(blind, checker, question, golds, params, verifier)
             blind_row["id"] = f"{qid}-held-out"
             blind_row["set"] = "unanswerable"
             blind_row["gold_doc"] = gold_doc
@@ -274,25 +308,11 @@ def run_qa_eval(
     log.close()
     if recheck:
         _rewrite_log(out / _ANSWERS, done)
-    answered = [r for r in rows if r["status"] == "ok"]
-    spoken = [r for r in answered if not r["refused"]]
     latencies = [r["timings_ms"]["answer"] for r in rows + blind_rows] or [0.0]
-    metrics: dict[str, Any] = {
-        "questions": len(rows),
-        "exact_match": _mean([r["exact_match"] for r in rows]),
-        "token_f1": _mean([r["token_f1"] for r in rows]),
-        "gold_recall": _mean([r["gold_recall"] for r in rows]),
-        **(_hallucination_metrics(rows) if check_claims else {}),
-        "citations_resolve": _mean([float(r["invalid_citations"] == 0) for r in answered]),
-        "answers_with_citations": _mean([float(bool(r["cited"])) for r in spoken]),
-        "refusal_rate": _mean([float(r["refused"]) for r in rows]),
-        "gold_in_sources": _mean([float(r["gold_retrieved"]) for r in rows]),
-    }
-    if unanswerable:
-        metrics["unanswerable_questions"] = len(blind_rows)
-        metrics["correct_refusal_rate"] = _mean([float(r["refused"]) for r in blind_rows])
-        if check_claims:
-            metrics.update(_hallucination_metrics(blind_rows, prefix="unanswerable_"))
+    metrics = _set_metrics(served_view(rows), served_view(blind_rows), check_claims, unanswerable)
+    metrics["verify"] = settings.verify
+    metrics["raw"] = _set_metrics(rows, blind_rows, check_claims, unanswerable)
+    spoken = [r for r in rows if r["status"] == "ok" and not r["refused"]]
     metrics.update(
         {
             "unavailable": sum(r["status"] == "generation_unavailable" for r in rows + blind_rows),

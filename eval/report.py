@@ -79,7 +79,7 @@ class Report:
     def text_summary(self) -> str:
         """The metrics and tables as plain text, for the terminal."""
         lines = [f"{self.kind} eval — {self.dataset}"]
-        lines += [f"  {k:<28} {fmt(v)}" for k, v in self.metrics.items()]
+        lines += [f"  {k:<28} {fmt(v)}" for k, v in flat(self.metrics).items()]
         for table in self.tables:
             lines += ["", table.title, text_table(table.columns, table.rows)]
         return "\n".join(lines)
@@ -95,6 +95,17 @@ class Report:
         (out / "report.md").write_text(render_markdown(data), encoding="utf-8")
         (out / "report.html").write_text(render_html(data), encoding="utf-8")
         return self.path
+
+
+def flat(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested metric groups (``{"raw": {...}}``) as dotted keys (``raw.token_f1``)."""
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            out.update(flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def fmt(value: Any) -> str:
@@ -131,7 +142,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         "## Metrics",
         "",
     ]
-    parts.append(markdown_table(["metric", "value"], [[k, v] for k, v in data["metrics"].items()]))
+    parts.append(markdown_table(["metric", "value"], [[k, v] for k, v in flat(data["metrics"]).items()]))
     for table in data.get("tables", []):
         parts += ["", f"## {table['title']}", ""]
         if table.get("note"):

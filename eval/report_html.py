@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ragqa.eval.report import fmt
+from ragqa.eval.report import flat, fmt
 
 MAX_ITEMS = 1000  # per-question rows rendered; report.json keeps them all
 _VERDICT_COLOURS = {"supported": "#c8ecc9", "contradicted": "#f7b9b9", "unverifiable": "#fde9a9"}
@@ -26,7 +26,8 @@ table.items td{max-width:520px}pre{background:#f6f6f8;padding:8px;overflow:auto}
 
 def _metrics_table(metrics: dict[str, Any]) -> str:
     rows = "".join(
-        f"<tr><th>{escape(str(k))}</th><td class=num>{escape(fmt(v))}</td></tr>" for k, v in metrics.items()
+        f"<tr><th>{escape(str(k))}</th><td class=num>{escape(fmt(v))}</td></tr>"
+        for k, v in flat(metrics).items()
     )
     return f'<table class="metrics">{rows}</table>'
 

@@ -72,6 +72,15 @@ def test_answerable_and_unanswerable_sets(
     ):
         assert key in m and m[key] == m[key], key  # present, and never NaN
     assert m["questions"] == 2 and m["unanswerable_questions"] == 2
+    # metrics are the served (verified) answers', metrics.raw the model text's; both from one generation
+    assert m["verify"] == "drop" and set(m["raw"]) >= {"token_f1", "faithfulness", "unanswerable_safe_rate"}
+    assert m["refusal_rate"] >= m["raw"]["refusal_rate"] and 0 <= m["unanswerable_safe_rate"] <= 1
+    assert m["unanswerable_safe_rate"] >= m["raw"]["unanswerable_safe_rate"]
+    for item in report.items:
+        served = item["served"]
+        assert served["refused"] or item["status"] != "ok" or len(served["answer"]) <= len(item["answer"])
+        if served["refused"] and not item["refused"]:
+            assert served["refusal_reason"] == "unsupported"
     answerable = [i for i in report.items if i["set"] == "answerable"]
     held_out = [i for i in report.items if i["set"] == "unanswerable"]
     assert all(i["gold_retrieved"] for i in answerable)  # one article: its paragraph is always found

@@ -1,0 +1,69 @@
+"""What users are served: each raw eval answer passed through the serving path's verifier, then scored again.
+
+A row keeps the raw model answer at its top level and the served one under ``served`` (text, refusal,
+removed claims, gold scores, claim metrics), so a report can give both from one generation: ``metrics`` for
+the served answers and ``metrics.raw`` for the model text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ragqa.eval.faithfulness import AnswerCheck, check_answer
+from ragqa.generation.prompt import refusal_text
+from ragqa.generation.verify.checker import SupportChecker
+from ragqa.generation.verify.served import AnswerVerifier
+from ragqa.types import Hit, VerifyMode
+
+GoldScorer = Callable[[str, list[str], bool], dict[str, float]]
+
+
+def serve_row(
+    row: dict[str, Any],
+    sources: Sequence[Hit],
+    verifier: AnswerVerifier,
+    mode: VerifyMode,
+    checker: SupportChecker | None,
+    score_gold: GoldScorer,
+) -> None:
+    """Fill ``row["served"]`` from the row's raw answer, as ``ragqa serve`` would have answered."""
+    served: dict[str, Any] = {"answer": row["answer"], "refused": row["refused"], "removed": 0}
+    served["refusal_reason"] = row["refusal_reason"]
+    speaks = row["status"] == "ok" and not row["refused"]
+    if speaks and mode != "off":
+        verified = verifier.verify(row["question"], row["answer"], sources, mode)
+        served["removed"] = verified.verification.removed
+        if verified.refuse:
+            served.update(answer=refusal_text(row["question"]), refused=True, refusal_reason="unsupported")
+        else:
+            served["answer"] = verified.text
+    scored = row["status"] == "ok" and not served["refused"]
+    served.update(score_gold(served["answer"], row["gold"], scored))
+    if checker is not None and "faithfulness" in row:
+        if served["answer"] == row["answer"]:
+            kept = AnswerCheck(refused=False).metrics().keys() - {"refused"}
+            served.update({k: row[k] for k in kept if k in row})
+        else:
+            check = check_answer(
+                checker,
+                served["answer"],
+                [h.text for h in sources],
+                question=row["question"],
+                refused=served["refused"],
+            )
+            served.update(check.metrics())
+    row["served"] = served
+
+
+def served_view(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as served: the served fields over the raw ones (rows without them stay raw)."""
+    return [{**row, **row.get("served", {})} for row in rows]
+
+
+def unanswerable_safe_rate(blind_rows: list[dict[str, Any]]) -> float:
+    """Share of held-out questions that were refused, or answered with no unsupported claim."""
+    if not blind_rows:
+        return 0.0
+    safe = [r["refused"] or (r.get("status") == "ok" and not r.get("hallucinated", True)) for r in blind_rows]
+    return sum(safe) / len(safe)
