@@ -25,13 +25,13 @@ from ragqa.eval.faithfulness import AnswerCheck, check_answer
 from ragqa.eval.held_out import HeldOutSearcher
 from ragqa.eval.report import Report, Table
 from ragqa.eval.retrieval_eval import collection_for
-from ragqa.eval.served import serve_row, served_view, unanswerable_safe_rate
+from ragqa.eval.served import operating_points, serve_row, served_view, unanswerable_safe_rate
 from ragqa.generation.answerer import Answer, Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.citations import CITATION_MARKER
 from ragqa.generation.prompt import CJK_CHAR
 from ragqa.generation.sampling import SamplingParams
-from ragqa.generation.verify.checker import ALL_SIGNALS, CHEAP_SIGNALS, SupportChecker
+from ragqa.generation.verify.checker import ALL_SIGNALS, CHEAP_SIGNALS, GROUNDED_COVERAGE, SupportChecker
 from ragqa.generation.verify.judge import LLMJudge
 from ragqa.generation.verify.served import AnswerVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
@@ -351,7 +351,20 @@ def run_qa_eval(
                 "Outcomes by set",
                 ["outcome", "answerable", "unanswerable"],
                 [[k, *v] for k, v in by_reason.items()],
-            )
+            ),
+            *(
+                [
+                    Table(
+                        "Operating points of verification (drop) by the checker's coverage bar",
+                        ["coverage bar", "answerable answered", "… with the gold answer", "held-out refused"],
+                        operating_points(rows, blind_rows, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], GROUNDED_COVERAGE),
+                        note="claim-level approximation from the raw answers' stored checks; higher bars answer "
+                        "fewer answerable questions and refuse more held-out ones",
+                    )
+                ]
+                if check_claims and unanswerable
+                else []
+            ),
         ],
         distributions={
             "token-F1 (answered)": [r["token_f1"] for r in spoken],

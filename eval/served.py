@@ -56,6 +56,45 @@ def serve_row(
     row["served"] = served
 
 
+def _survives(claim: dict[str, Any], threshold: float) -> bool:
+    """Would this claim pass with the lexical coverage bar at ``threshold`` (the checker's GROUNDED_COVERAGE)?
+    A claim the embedding corroborated keeps its verdict; one with a missing number or name never passes."""
+    if claim.get("missing"):
+        return False
+    if claim.get("decided_by") == "lexical+embedding" and claim.get("verdict") == "supported":
+        return True
+    coverage = claim.get("coverage")
+    return coverage is not None and coverage >= threshold
+
+
+def operating_points(
+    rows: list[dict[str, Any]], blind_rows: list[dict[str, Any]], thresholds: Sequence[float], chosen: float
+) -> list[list[Any]]:
+    """The trade-off ``drop`` makes, per coverage bar: answerable questions still answered (and answered with
+    the gold answer kept) against held-out questions refused. Claim-level approximation of the sentence-level
+    drop, from the claims each raw answer's check stored."""
+
+    def answered(row: dict[str, Any], threshold: float) -> bool:
+        if row["status"] != "ok" or row["refused"]:
+            return False
+        return any(_survives(c, threshold) for c in row.get("claims", []))
+
+    table = []
+    for t in thresholds:
+        kept = [answered(r, t) for r in rows]
+        with_gold = [k and r["gold_recall"] >= 0.5 for k, r in zip(kept, rows, strict=True)]
+        refused = [not answered(r, t) for r in blind_rows]
+        table.append(
+            [
+                f"{t:.2f}" + (" (chosen)" if abs(t - chosen) < 1e-9 else ""),
+                round(sum(kept) / max(1, len(rows)), 4),
+                round(sum(with_gold) / max(1, len(rows)), 4),
+                round(sum(refused) / max(1, len(blind_rows)), 4),
+            ]
+        )
+    return table
+
+
 def served_view(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows as served: the served fields over the raw ones (rows without them stay raw)."""
     return [{**row, **row.get("served", {})} for row in rows]

@@ -76,6 +76,10 @@ def test_answerable_and_unanswerable_sets(
     assert m["verify"] == "drop" and set(m["raw"]) >= {"token_f1", "faithfulness", "unanswerable_safe_rate"}
     assert m["refusal_rate"] >= m["raw"]["refusal_rate"] and 0 <= m["unanswerable_safe_rate"] <= 1
     assert m["unanswerable_safe_rate"] >= m["raw"]["unanswerable_safe_rate"]
+    [points] = [t for t in report.tables if t.title.startswith("Operating points")]
+    assert [row[0] for row in points.rows][4] == "0.90 (chosen)" and len(points.rows) == 6
+    answered = [row[1] for row in points.rows]
+    assert answered == sorted(answered, reverse=True)  # a higher bar never answers more
     for item in report.items:
         served = item["served"]
         assert served["refused"] or item["status"] != "ok" or len(served["answer"]) <= len(item["answer"])
