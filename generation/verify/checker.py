@@ -103,7 +103,8 @@ class SupportChecker:
         self.judge = judge
         self.signals = signals
         # Serving: a claim the lexical signal settles as supported keeps that verdict whatever the embedding
-        # says (without the judge), so only the other claims pay for embedding the source sentences.
+        # says (without the judge), so only the other claims pay for embedding source sentences — and only
+        # those of the sources they cite (the lexical signal still reads all of them).
         self.embed_unsettled_only = embed_unsettled_only and "llm" not in signals and "lexical" in signals
         name = matcher.embedder.name if matcher else "minilm"
         self.on_topic = ON_TOPIC.get(name, ON_TOPIC["minilm"])
@@ -125,14 +126,31 @@ class SupportChecker:
                 for i, lex in enumerate(lexical)
                 if not (self.embed_unsettled_only and lex is not None and _grounded(lex))
             ]
-            if wanted:
-                found = self.matcher.best([claims[i].text for i in wanted], sources, question)
-                for i, match in zip(wanted, found, strict=True):
-                    matches[i] = match
+            for group, among in self._match_groups(claims, wanted, len(sources)):
+                found = self.matcher.best(
+                    [claims[i].text for i in group], [sources[j] for j in among], question
+                )
+                for i, match in zip(group, found, strict=True):
+                    source = among[match.source] if match.source >= 0 else -1
+                    matches[i] = SentenceMatch(match.score, source, match.sentence)
         return [
             self._decide(c, lex, m, sources, question)
             for c, lex, m in zip(claims, lexical, matches, strict=True)
         ]
+
+    def _match_groups(
+        self, claims: Sequence[Claim], wanted: list[int], n_sources: int
+    ) -> list[tuple[list[int], list[int]]]:
+        """Which claims to match against which sources: all against all, or — serving — each claim against the
+        sources it cites (one embedding pass per citation set; a claim citing nothing valid sees them all)."""
+        everything = list(range(n_sources))
+        if not self.embed_unsettled_only:
+            return [(wanted, everything)] if wanted else []
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i in wanted:
+            cited = tuple(sorted({n - 1 for n in claims[i].citations if 1 <= n <= n_sources}))
+            groups.setdefault(cited or tuple(everything), []).append(i)
+        return [(members, list(among)) for among, members in groups.items()]
 
     def _ask(
         self, claim: Claim, match: SentenceMatch | None, sources: Sequence[str], question: str
