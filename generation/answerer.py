@@ -198,7 +198,7 @@ class Answerer:
             return _Prepared(question, hits, timings, early)
         return _Prepared(question, hits, timings)
 
-    def _pack(self, prepared: _Prepared, params: SamplingParams) -> PackedPrompt:
+    def _pack(self, prepared: _Prepared, params: SamplingParams, reminder: str = "answer") -> PackedPrompt:
         backend = self.backend
         return pack_prompt(
             prepared.question,
@@ -206,7 +206,23 @@ class Answerer:
             count_tokens=backend.count_tokens,
             context_window=backend.context_window,
             max_new_tokens=params.max_tokens,
+            reminder=reminder,
         )
+
+    def _retry_declined(
+        self, prepared: _Prepared, params: SamplingParams, raw: str, usage: Usage | None
+    ) -> tuple[PackedPrompt | None, str, Usage | None]:
+        """After a decline, ask once more to copy the answering sentence (``RAGQA_RETRY_DECLINED``): the 1.5B
+        model declines questions whose answer stands in a source. Verification then checks what it copied."""
+        if not self.settings.retry_declined or not is_declined(raw, cited=bool(CITATION_MARKER.search(raw))):
+            return None, raw, usage
+        t0 = time.perf_counter()
+        packed = self._pack(prepared, params, reminder="extract")
+        completion = self.backend.generate(packed.messages, params)
+        prepared.timings["retry"] = (time.perf_counter() - t0) * 1000
+        if is_declined(completion.text, cited=bool(CITATION_MARKER.search(completion.text))):
+            return None, raw, usage
+        return packed, completion.text, completion.usage
 
     def _finish(
         self,
@@ -318,9 +334,12 @@ class Answerer:
         prepared.timings["generation"] = elapsed * 1000
         if completion.usage.completion_tokens and elapsed > 0:
             prepared.timings["tokens_per_s"] = completion.usage.completion_tokens / elapsed
-        return self._finish(
-            prepared, packed, completion.text, params, completion.usage, verify or self.settings.verify
-        )
+        raw, usage = completion.text, completion.usage
+        try:
+            retried, raw, usage = self._retry_declined(prepared, params, raw, usage)
+        except _GENERATION_FAILURES:
+            retried = None  # the first answer (a decline) stands
+        return self._finish(prepared, retried or packed, raw, params, usage, verify or self.settings.verify)
 
     def stream(
         self,

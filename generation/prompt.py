@@ -39,6 +39,20 @@ def _reminder(question: str) -> str:
     )
 
 
+def _extractive_reminder(question: str) -> str:
+    """The second ask after a decline: find and copy the answering sentence instead of composing one."""
+    if is_chinese(question):
+        return "请在上面的资料中找出回答这个问题的句子，原样抄写，并在句末用方括号标注资料编号，例如 [2]。如果没有任何句子回答这个问题，只回答：我不知道。"
+    return (
+        "Find the sentence in the sources above that answers the question and copy it word for word, followed "
+        "by its source number in square brackets, like [2]. If no sentence answers the question, reply only: "
+        "I don't know."
+    )
+
+
+REMINDERS: dict[str, Callable[[str], str]] = {"answer": _reminder, "extract": _extractive_reminder}
+
+
 @dataclass(slots=True)
 class PackedPrompt:
     messages: list[Message]
@@ -59,9 +73,11 @@ def pack_prompt(
     count_tokens: Callable[[str], int],
     context_window: int,
     max_new_tokens: int,
+    reminder: str = "answer",
 ) -> PackedPrompt:
-    """Add sources in rank order while they fit beside the instruction, question and answer budget."""
-    question_part = f"Question: {question.strip()}\n\n{_reminder(question)}"
+    """Add sources in rank order while they fit beside the instruction, question and answer budget.
+    ``reminder``: ``answer`` (compose a cited answer) or ``extract`` (copy the answering sentence)."""
+    question_part = f"Question: {question.strip()}\n\n{REMINDERS[reminder](question)}"
     fixed = count_tokens(SYSTEM_PROMPT) + count_tokens("Sources:\n\n" + question_part) + 2 * _SAFETY_TOKENS
     budget = context_window - max_new_tokens - fixed
     if budget <= 0:

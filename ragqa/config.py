@@ -143,6 +143,10 @@ class Settings(BaseSettings):
         description="Dense similarity below which nothing counts as relevant [per-embedder calibration].",
     )
     max_question_chars: int = Field(2000, ge=10)
+    retry_declined: bool = Field(
+        False,
+        description="When the model declines, ask once more to copy the answering sentence from the sources.",
+    )
     verify: VerifyMode = Field(
         "drop",
         description="Check each answer claim against its sources before serving: off | annotate (verdicts "

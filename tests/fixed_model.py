@@ -11,6 +11,7 @@ from typing import Any
 
 class _Handler(BaseHTTPRequestHandler):
     answer = ""
+    when: tuple[tuple[str, str], ...] = ()  # (words in the prompt, the answer to give then)
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -34,11 +35,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         usage = {"prompt_tokens": 100, "completion_tokens": 7, "total_tokens": 107}
+        prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
+        answer = next((said for words, said in self.when if words in prompt), self.answer)
         if body.get("stream"):
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.end_headers()
-            words = self.answer.split(" ")
+            words = answer.split(" ")
             pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
             for delta, finish in [*((p, None) for p in pieces), ("", "stop")]:
                 chunk: dict[str, Any] = {
@@ -49,15 +52,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.write(b"data: [DONE]\n\n")
             return
-        message = {"role": "assistant", "content": self.answer}
+        message = {"role": "assistant", "content": answer}
         self._json({"choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "usage": usage})
 
 
 class FixedAnswerServer:
-    """``url`` is the ``/v1`` base for ragqa's ``openai`` backend; every chat completion answers ``answer``."""
+    """``url`` is the ``/v1`` base for ragqa's ``openai`` backend; every chat completion answers ``answer``, or
+    the answer of the first ``when`` pair whose words the prompt contains."""
 
-    def __init__(self, answer: str) -> None:
-        handler = type("FixedHandler", (_Handler,), {"answer": answer})
+    def __init__(self, answer: str, when: tuple[tuple[str, str], ...] = ()) -> None:
+        handler = type("FixedHandler", (_Handler,), {"answer": answer, "when": when})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self._server.server_port}/v1"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

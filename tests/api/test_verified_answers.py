@@ -111,3 +111,27 @@ def test_the_openai_client_sees_claims(client: httpx.Client) -> None:
     )
     last = chunks[-1].model_extra or {}
     assert last["verified_answer"] == SUPPORTED and last["verification"]["removed"] == 1
+
+
+@pytest.mark.parametrize("retry", [False, True])
+def test_a_declined_answer_is_asked_again_to_copy_the_sentence(
+    live_server: ServerFactory, retry: bool
+) -> None:
+    model = FixedAnswerServer("I don't know.", when=(("word for word", SUPPORTED),))
+    try:
+        backend = OpenAIBackend(model.url, model="fixed", timeout=30, context_window=4096)
+        server = live_server(backend, retry_declined=retry)
+        client = httpx.Client(base_url=server.url, timeout=120)
+        job = client.post(
+            "/v1/documents", files=[("files", ("harrow.txt", HARROW.encode(), "text/plain"))]
+        ).json()
+        while client.get(f"/v1/jobs/{job['id']}").json()["state"] in {"queued", "running"}:
+            time.sleep(0.1)
+        body = _ask(client)
+        if retry:
+            assert body["answer"] == SUPPORTED and not body["refused"] and "retry" in body["timings"]
+            assert body["verification"]["supported"] == 1
+        else:
+            assert body["refused"] and body["refusal_reason"] == "model_declined"
+    finally:
+        model.close()
