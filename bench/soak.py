@@ -266,7 +266,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", nargs="*", choices=["kills", "load", "fuzz", "bomb"])
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        choices=["kills", "load", "fuzz", "bomb"],
+        help="repeat these (the rest are kept)",
+    )
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60)
@@ -278,6 +283,8 @@ def main() -> None:
         args.kills, args.clients, args.seconds, args.examples = 2, 2, 2, 2
     which = args.only or ["kills", "load", "fuzz", "bomb"]
     results: dict[str, Any] = {"machine": machine(), "smoke": args.smoke}
+    if args.only and args.out.is_file():  # a partial run updates the checks it repeats, keeps the others
+        results = {**json.loads(args.out.read_text()), **results}
     with tempfile.TemporaryDirectory(prefix="ragqa-soak-") as tmp:
         work = Path(tmp)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
