@@ -212,8 +212,9 @@ class Answerer:
     def _retry_declined(
         self, prepared: _Prepared, params: SamplingParams, raw: str, usage: Usage | None
     ) -> tuple[PackedPrompt | None, str, Usage | None]:
-        """After a decline, ask once more to copy the answering sentence (``RAGQA_RETRY_DECLINED``): the 1.5B
-        model declines questions whose answer stands in a source. Verification then checks what it copied."""
+        """After a decline, ask once more to copy the answering sentence (``RAGQA_RETRY_DECLINED``, on by
+        default): the 1.5B model declines questions whose answer stands in a source. Verification then checks
+        what it copied."""
         if not self.settings.retry_declined or not is_declined(raw, cited=bool(CITATION_MARKER.search(raw))):
             return None, raw, usage
         t0 = time.perf_counter()

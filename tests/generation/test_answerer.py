@@ -75,7 +75,8 @@ def test_declines_what_the_docs_do_not_say(answerer: Answerer) -> None:
         "Which company sells commercial support contracts for ragqa, and at what price?", params=PARAMS
     )
     assert result.refused, result.answer
-    assert result.refusal_reason in {"model_declined", "low_relevance"}
+    # declined, or — after the retry copied a sentence — refused because nothing it said was supported
+    assert result.refusal_reason in {"model_declined", "low_relevance", "unsupported"}
 
 
 def test_unrelated_question_is_refused_without_calling_the_model(docs_settings: Settings) -> None:
