@@ -7,6 +7,7 @@ the served answers and ``metrics.raw`` for the model text.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,7 +33,9 @@ def serve_row(
     served["refusal_reason"] = row["refusal_reason"]
     speaks = row["status"] == "ok" and not row["refused"]
     if speaks and mode != "off":
+        started = time.perf_counter()
         verified = verifier.verify(row["question"], row["answer"], sources, mode)
+        row["timings_ms"]["verification"] = round((time.perf_counter() - started) * 1000, 1)
         served["removed"] = verified.verification.removed
         if verified.refuse:
             served.update(answer=refusal_text(row["question"]), refused=True, refusal_reason="unsupported")
