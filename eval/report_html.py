@@ -140,6 +140,44 @@ def _items_table(items: list[dict[str, Any]]) -> str:
     )
 
 
+def tradeoff_svg(table: dict[str, Any], width: int = 360, height: int = 260) -> str:
+    """The operating-points table as a curve: answerable questions answered (x) against held-out questions
+    refused (y), one point per coverage bar, the chosen one filled."""
+    pad = 40
+    xs = [float(row[1]) for row in table["rows"]]
+    ys = [float(row[3]) for row in table["rows"]]
+    x0, x1 = max(0.0, min(xs) - 0.05), min(1.0, max(xs) + 0.05)  # zoomed to the points, ticks at the ends
+    y0, y1 = max(0.0, min(ys) - 0.05), min(1.0, max(ys) + 0.05)
+    points = []
+    for row, answered, refused in zip(table["rows"], xs, ys, strict=True):
+        x = pad + (answered - x0) / (x1 - x0) * (width - 2 * pad)
+        y = height - pad - (refused - y0) / (y1 - y0) * (height - 2 * pad)
+        points.append((x, y, f"{row[0]}: answered {answered:.0%}, held-out refused {refused:.0%}"))
+    ticks = (
+        f'<text x="{pad}" y="{height - pad + 14}" font-size="10">{x0:.0%}</text>'
+        f'<text x="{width - pad}" y="{height - pad + 14}" font-size="10" text-anchor="end">{x1:.0%}</text>'
+        f'<text x="{pad - 4}" y="{height - pad}" font-size="10" text-anchor="end">{y0:.0%}</text>'
+        f'<text x="{pad - 4}" y="{pad + 8}" font-size="10" text-anchor="end">{y1:.0%}</text>'
+    )
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
+    dots = "".join(
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{"#1f6feb" if "chosen" in label else "white"}" '
+        f'stroke="#1f6feb"><title>{escape(label)}</title></circle>'
+        for x, y, label in points
+    )
+    return (
+        f'<svg class="tradeoff" width="{width}" height="{height}" role="img" '
+        'aria-label="answerable answered against held-out refused, per coverage bar">'
+        f'<text x="4" y="14" font-weight="600">verification trade-off (filled: chosen bar)</text>'
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#888"/>'
+        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#888"/>'
+        f'<text x="{width / 2}" y="{height - 8}" font-size="11" text-anchor="middle">answerable answered</text>'
+        f'<text x="12" y="{height / 2}" font-size="11" transform="rotate(-90 12 {height / 2})" '
+        'text-anchor="middle">held-out refused</text>'
+        f'{ticks}<polyline points="{line}" fill="none" stroke="#1f6feb"/>{dots}</svg>'
+    )
+
+
 def render_html(data: dict[str, Any]) -> str:
     title = f"{data['kind']} eval — {data['dataset']}"
     plots = "".join(
@@ -148,6 +186,9 @@ def render_html(data: dict[str, Any]) -> str:
     latency = latency_svg(data.get("latency_ms", {}))
     if latency:
         plots += f'<div class="plot">{latency}</div>'
+    for table in data.get("tables", []):
+        if table["title"].startswith("Operating points") and table["rows"]:
+            plots += f'<div class="plot">{tradeoff_svg(table)}</div>'
     body = [
         f"<h1>{escape(title)}</h1><p>Created {escape(data['created'])}.</p>",
         "<h2>Metrics</h2>",

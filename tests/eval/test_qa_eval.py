@@ -100,6 +100,7 @@ def test_answerable_and_unanswerable_sets(
     assert {"retrieval", "generation", "answer"} <= set(report.latency_ms)
     html = (tmp_path / "qa" / "report.html").read_text()
     assert "faithfulness (answered)" in html and "latency per stage" in html
+    assert 'class="tradeoff"' in html and "0.90 (chosen)" in html  # the operating points drawn as a curve
 
     # every finished question was logged as it finished; a stopped run resumes instead of starting over
     logged = (tmp_path / "qa" / "answers.jsonl").read_text().splitlines()
