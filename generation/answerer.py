@@ -210,20 +210,29 @@ class Answerer:
         )
 
     def _retry_declined(
-        self, prepared: _Prepared, params: SamplingParams, raw: str, usage: Usage | None
-    ) -> tuple[PackedPrompt | None, str, Usage | None]:
+        self, prepared: _Prepared, packed: PackedPrompt, params: SamplingParams, raw: str, usage: Usage | None
+    ) -> tuple[PackedPrompt, str, Usage | None]:
         """After a decline, ask once more to copy the answering sentence (``RAGQA_RETRY_DECLINED``, on by
         default): the 1.5B model declines questions whose answer stands in a source. Verification then checks
-        what it copied."""
-        if not self.settings.retry_declined or not is_declined(raw, cited=bool(CITATION_MARKER.search(raw))):
-            return None, raw, usage
+        what it copied. Returns the prompt, text and usage to finish with: the retry's when it answered, else
+        the first ones (a retry that fails or declines again leaves the decline standing)."""
+
+        def declined(text: str) -> bool:
+            return is_declined(text, cited=bool(CITATION_MARKER.search(text)))
+
+        if not self.settings.retry_declined or not declined(raw):
+            return packed, raw, usage
         t0 = time.perf_counter()
-        packed = self._pack(prepared, params, reminder="extract")
-        completion = self.backend.generate(packed.messages, params)
-        prepared.timings["retry"] = (time.perf_counter() - t0) * 1000
-        if is_declined(completion.text, cited=bool(CITATION_MARKER.search(completion.text))):
-            return None, raw, usage
-        return packed, completion.text, completion.usage
+        try:
+            retry = self._pack(prepared, params, reminder="extract")
+            completion = self.backend.generate(retry.messages, params)
+        except _GENERATION_FAILURES:
+            return packed, raw, usage
+        finally:
+            prepared.timings["retry"] = (time.perf_counter() - t0) * 1000
+        if declined(completion.text):
+            return packed, raw, usage
+        return retry, completion.text, completion.usage
 
     def _finish(
         self,
@@ -335,12 +344,8 @@ class Answerer:
         prepared.timings["generation"] = elapsed * 1000
         if completion.usage.completion_tokens and elapsed > 0:
             prepared.timings["tokens_per_s"] = completion.usage.completion_tokens / elapsed
-        raw, usage = completion.text, completion.usage
-        try:
-            retried, raw, usage = self._retry_declined(prepared, params, raw, usage)
-        except _GENERATION_FAILURES:
-            retried = None  # the first answer (a decline) stands
-        return self._finish(prepared, retried or packed, raw, params, usage, verify or self.settings.verify)
+        packed, raw, usage = self._retry_declined(prepared, packed, params, completion.text, completion.usage)
+        return self._finish(prepared, packed, raw, params, usage, verify or self.settings.verify)
 
     def stream(
         self,
@@ -389,7 +394,6 @@ class Answerer:
         prepared.timings["generation"] = elapsed * 1000
         if usage and usage.completion_tokens and elapsed > 0:
             prepared.timings["tokens_per_s"] = usage.completion_tokens / elapsed
-        finished = self._finish(
-            prepared, packed, "".join(pieces), params, usage, verify or self.settings.verify
-        )
+        packed, raw, usage = self._retry_declined(prepared, packed, params, "".join(pieces), usage)
+        finished = self._finish(prepared, packed, raw, params, usage, verify or self.settings.verify)
         yield AnswerEvent("done", answer=finished)

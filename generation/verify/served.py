@@ -8,8 +8,9 @@ sentence without leaving a broken one); ``strict`` refuses when any claim is uns
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,24 +88,34 @@ def _terms(text: str) -> set[str]:
     return words | {cjk[i : i + 2] for i in range(len(cjk) - 1)}
 
 
-def _overlap_match(claim: str, sources: Sequence[Hit]) -> tuple[int, str] | None:
+def _sentence_terms(sources: Sequence[Hit]) -> list[tuple[int, str, set[str]]]:
+    """(source index, sentence, its terms) of every source sentence, computed once per answer."""
+    return [
+        (n, hit.text[a:b], _terms(hit.text[a:b]))
+        for n, hit in enumerate(sources)
+        for a, b in split_sentences(hit.text)
+    ]
+
+
+def _overlap_match(claim: str, sentences: Sequence[tuple[int, str, set[str]]]) -> tuple[int, str] | None:
     """The source sentence sharing most terms with the claim (for claims the lexical signal settled)."""
     wanted = _terms(claim)
     best: tuple[int, int, str] | None = None
-    for n, hit in enumerate(sources):
-        for a, b in split_sentences(hit.text):
-            shared = len(wanted & _terms(hit.text[a:b]))
-            if shared and (best is None or shared > best[0]):
-                best = (shared, n, hit.text[a:b])
+    for n, sentence, terms in sentences:
+        shared = len(wanted & terms)
+        if shared and (best is None or shared > best[0]):
+            best = (shared, n, sentence)
     return (best[1], best[2]) if best else None
 
 
-def _evidence(check: ClaimCheck, sources: Sequence[Hit]) -> Evidence | None:
+def _evidence(
+    check: ClaimCheck, sources: Sequence[Hit], sentences: Callable[[], list[tuple[int, str, set[str]]]]
+) -> Evidence | None:
     match = check.match
     if match is not None and 0 <= match.source < len(sources):
         found: tuple[int, str] | None = (match.source, match.sentence)
     else:
-        found = _overlap_match(check.claim.text, sources)
+        found = _overlap_match(check.claim.text, sentences())
     if found is None:
         return None
     index, sentence = found
@@ -126,8 +137,10 @@ class AnswerVerifier:
     def verify(self, question: str, answer: str, sources: Sequence[Hit], mode: VerifyMode) -> Verified:
         claims = split_claims(answer)
         checks = self.checker.check(claims, [h.text for h in sources], question)
+        sentences = functools.cache(lambda: _sentence_terms(sources))  # only if a claim needs them
         served = [
-            ServedClaim(c.claim.text, c.verdict, c.claim.citations, _evidence(c, sources)) for c in checks
+            ServedClaim(c.claim.text, c.verdict, c.claim.citations, _evidence(c, sources, sentences))
+            for c in checks
         ]
         verification = Verification(mode, served)
         unsupported = [c for c in checks if c.verdict != "supported"]
