@@ -214,3 +214,6 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = Field(None, ge=1, le=8192)
     seed: int | None = Field(None, ge=0)
     stop: str | list[str] | None = None
+    verify: VerifyMode | None = Field(
+        None, description="ragqa extra: off | annotate | drop | strict [server setting]"
+    )

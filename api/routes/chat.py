@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any, get_args
+from typing import Any
 
 import anyio
 from fastapi import APIRouter
@@ -97,16 +97,6 @@ def _chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None = Non
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def _verify_mode(body: ChatRequest) -> VerifyMode | None:
-    """The extra body field ``verify`` (the OpenAI client's ``extra_body``); the server's setting otherwise."""
-    value = (body.model_extra or {}).get("verify")
-    if value is None:
-        return None
-    if value not in get_args(VerifyMode):
-        raise ApiError(422, "invalid_request", f"verify: must be one of {', '.join(get_args(VerifyMode))}")
-    return value  # type: ignore[no-any-return]
-
-
 def _stream(
     services: Services, question: str, params: SamplingParams, model: str, verify: VerifyMode | None
 ) -> Iterator[str]:
@@ -136,17 +126,16 @@ async def chat_completions(body: ChatRequest, services: ServicesDep) -> Any:
     """OpenAI chat completions; the last user message is the question. Extra fields: sources, citations."""
     question = _question(body)
     params = _params(body)
-    verify = _verify_mode(body)
     model = body.model or MODEL_NAME
     if body.stream:
         services.searcher()
         return StreamingResponse(
-            in_model_slot(services, _stream(services, question, params, model, verify)),
+            in_model_slot(services, _stream(services, question, params, model, body.verify)),
             media_type="text/event-stream",
         )
 
     def run() -> Answer:
-        return services.answerer().answer(question, params=params, verify=verify)
+        return services.answerer().answer(question, params=params, verify=body.verify)
 
     answer = await anyio.to_thread.run_sync(run, limiter=services.model_slots)
     record(services, answer)
