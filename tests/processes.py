@@ -31,6 +31,26 @@ def ragqa(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.C
     )
 
 
+def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 300) -> dict[str, Any]:
+    """Poll an ingestion job until it finishes; its last state."""
+    deadline = time.time() + timeout
+    job: dict[str, Any] = {}
+    while time.time() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if job["state"] in FINISHED_STATES:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def upload_docs(client: httpx.Client, docs_dir: Path) -> dict[str, Any]:
+    """Upload the Markdown files of ``docs_dir`` in one job and wait for it."""
+    files = [("files", (p.name, p.read_bytes(), "text/markdown")) for p in sorted(docs_dir.glob("*.md"))]
+    response = client.post("/v1/documents", files=files)
+    assert response.status_code == 202, response.text
+    return wait_for_job(client, response.json()["id"])
+
+
 class Served:
     def __init__(self, proc: subprocess.Popen[bytes], port: int) -> None:
         self.proc, self.port = proc, port
@@ -48,14 +68,7 @@ class Served:
         self.proc.wait(30)
 
     def wait_job(self, job_id: str, timeout: float = 300) -> dict[str, Any]:
-        deadline = time.time() + timeout
-        job: dict[str, Any] = {}
-        while time.time() < deadline:
-            job = self.client.get(f"/v1/jobs/{job_id}").json()
-            if job["state"] in FINISHED_STATES:
-                return job
-            time.sleep(0.2)
-        raise AssertionError(f"job {job_id} did not finish: {job}")
+        return wait_for_job(self.client, job_id, timeout)
 
 
 def start_serve(env: dict[str, str], port: int | None = None, *, prefix: tuple[str, ...] = ()) -> Served:

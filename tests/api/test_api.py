@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,26 +13,9 @@ import pytest
 from ragqa.api.security import hash_key
 from ragqa.generation.llamacpp_backend import LlamaCppBackend, free_port
 from ragqa.generation.openai_backend import OpenAIBackend
-from ragqa.ingest.jobs import FINISHED_STATES
+from tests.processes import upload_docs, wait_for_job
 
 ServerFactory = Callable[..., Any]
-
-
-def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 300) -> dict[str, Any]:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["state"] in FINISHED_STATES:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
-
-
-def upload_docs(client: httpx.Client, docs_dir: Path) -> dict[str, Any]:
-    files = [("files", (p.name, p.read_bytes(), "text/markdown")) for p in sorted(docs_dir.glob("*.md"))]
-    response = client.post("/v1/documents", files=files)
-    assert response.status_code == 202, response.text
-    return wait_for_job(client, response.json()["id"])
 
 
 @pytest.fixture

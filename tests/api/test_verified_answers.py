@@ -5,7 +5,6 @@ alone (``off``) — over JSON, SSE and the official OpenAI client."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 
 from ragqa.generation.openai_backend import OpenAIBackend
 from tests.fixed_model import FixedAnswerServer
+from tests.processes import wait_for_job
 
 ServerFactory = Callable[..., Any]
 HARROW = (
@@ -32,17 +32,19 @@ def model() -> Iterator[FixedAnswerServer]:
     server.close()
 
 
+def _harrow_client(live_server: ServerFactory, model: FixedAnswerServer, **settings: Any) -> httpx.Client:
+    """A server answering with ``model``, its collection holding the Harrow Point passage."""
+    backend = OpenAIBackend(model.url, model="fixed", timeout=30, context_window=4096)
+    server = live_server(backend, **settings)
+    client = httpx.Client(base_url=server.url, timeout=120)
+    files = [("files", ("harrow.txt", HARROW.encode(), "text/plain"))]
+    wait_for_job(client, client.post("/v1/documents", files=files).json()["id"])
+    return client
+
+
 @pytest.fixture
 def client(live_server: ServerFactory, model: FixedAnswerServer) -> httpx.Client:
-    backend = OpenAIBackend(model.url, model="fixed", timeout=30, context_window=4096)
-    server = live_server(backend)
-    client = httpx.Client(base_url=server.url, timeout=120)
-    job = client.post(
-        "/v1/documents", files=[("files", ("harrow.txt", HARROW.encode(), "text/plain"))]
-    ).json()
-    while client.get(f"/v1/jobs/{job['id']}").json()["state"] in {"queued", "running"}:
-        time.sleep(0.1)
-    return client
+    return _harrow_client(live_server, model)
 
 
 def _ask(client: httpx.Client, **extra: Any) -> dict[str, Any]:
@@ -119,18 +121,15 @@ def test_a_declined_answer_is_asked_again_to_copy_the_sentence(
 ) -> None:
     model = FixedAnswerServer("I don't know.", when=(("word for word", SUPPORTED),))
     try:
-        backend = OpenAIBackend(model.url, model="fixed", timeout=30, context_window=4096)
-        server = live_server(backend, retry_declined=retry)
-        client = httpx.Client(base_url=server.url, timeout=120)
-        job = client.post(
-            "/v1/documents", files=[("files", ("harrow.txt", HARROW.encode(), "text/plain"))]
-        ).json()
-        while client.get(f"/v1/jobs/{job['id']}").json()["state"] in {"queued", "running"}:
-            time.sleep(0.1)
+        client = _harrow_client(live_server, model, retry_declined=retry)
         body = _ask(client)
         if retry:
             assert body["answer"] == SUPPORTED and not body["refused"] and "retry" in body["timings"]
             assert body["verification"]["supported"] == 1
+            with client.stream("POST", "/v1/query", json={"question": QUESTION, "stream": True}) as response:
+                done = "".join(response.iter_text()).strip().split("\n\n")[-1]
+            assert done.startswith("event: done")  # the streamed answer is retried too
+            assert json.loads(done.split("\n", 1)[1].removeprefix("data: "))["answer"] == SUPPORTED
         else:
             assert body["refused"] and body["refusal_reason"] == "model_declined"
     finally:

@@ -22,7 +22,7 @@ from ragqa.config import load_settings
 from ragqa.errors import ConfigError
 from ragqa.generation.llamacpp_backend import LlamaCppServer
 from ragqa.generation.openai_backend import OpenAIBackend
-from tests.processes import env_for, ragqa
+from tests.processes import env_for, ragqa, upload_docs
 
 ServerFactory = Callable[..., Any]
 
@@ -56,15 +56,6 @@ def stalling() -> Iterator[StallingServer]:
     server = StallingServer()
     yield server
     server.close()
-
-
-def _upload(client: httpx.Client, docs_dir: Path) -> None:
-    files = [("files", (p.name, p.read_bytes(), "text/markdown")) for p in sorted(docs_dir.glob("*.md"))]
-    job_id = client.post("/v1/documents", files=files).json()["id"]
-    deadline = time.time() + 300
-    while client.get(f"/v1/jobs/{job_id}").json()["state"] in {"queued", "running"}:
-        assert time.time() < deadline
-        time.sleep(0.2)
 
 
 def test_embedded_model_server_needs_its_key(small_server: LlamaCppServer) -> None:
@@ -121,7 +112,7 @@ def test_generation_timeout_is_504_everywhere(
     backend = OpenAIBackend(stalling.url, model="hung", timeout=1, context_window=2048)
     server = live_server(backend)
     client = httpx.Client(base_url=server.url, timeout=60)
-    _upload(client, docs_dir)
+    upload_docs(client, docs_dir)
     query = client.post("/v1/query", json={"question": "How are BM25 and dense results fused?"})
     assert query.status_code == 504 and query.json()["error_code"] == "generation_timeout"
     assert query.json()["sources"]  # the retrieved sources still come back
@@ -150,7 +141,7 @@ def test_streamed_answers_take_a_model_slot(
     server = live_server(backend, api_model_concurrency=1)
     slots = server.server.config.app.state.services.model_slots
     client = httpx.Client(base_url=server.url, timeout=60)
-    _upload(client, docs_dir)
+    upload_docs(client, docs_dir)
     events: list[str] = []
     body = {"question": "How are BM25 and dense results fused?", "stream": True}
     streaming = threading.Thread(target=lambda: events.append(client.post("/v1/query", json=body).text))
