@@ -21,10 +21,20 @@ from tqdm import tqdm
 from ragqa.errors import InputError
 from ragqa.eval.faithfulness import AnswerCheck, check_answer
 from ragqa.eval.report import Report, Table
-from ragqa.generation.verify.checker import ALL_SIGNALS, CHEAP_SIGNALS, Signal, SupportChecker
+from ragqa.generation.verify.checker import (
+    ALL_SIGNALS,
+    CHEAP_SIGNALS,
+    LEARNED_PROMOTE,
+    LEARNED_VETO,
+    Signal,
+    SupportChecker,
+)
 from ragqa.generation.verify.judge import LLMJudge, Verdict
+from ragqa.generation.verify.learned import MODEL_DIR, LearnedVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
 
+LEARNED_VETOES = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
+LEARNED_PROMOTES = (0.8, 0.9, 0.95, 0.98, 1.01)  # 1.01: never promote
 CALIBRATION_RECORDS = 400  # thresholds in checker.py were chosen on records [0, 400)
 _ABLATIONS: list[tuple[str, frozenset[Signal], bool]] = [  # name, signals, needs the LLM on every claim
     ("lexical", frozenset({"lexical"}), False),
@@ -33,6 +43,10 @@ _ABLATIONS: list[tuple[str, frozenset[Signal], bool]] = [  # name, signals, need
     ("lexical+embedding", frozenset({"lexical", "embedding"}), False),
     ("lexical+llm", frozenset({"lexical", "llm"}), False),
     ("lexical+embedding+llm", ALL_SIGNALS, False),
+    ("learned", frozenset({"learned"}), False),
+    ("lexical+learned", frozenset({"lexical", "learned"}), False),
+    ("lexical+embedding+learned", frozenset({"lexical", "embedding", "learned"}), False),
+    ("lexical+embedding+llm+learned", ALL_SIGNALS | {"learned"}, False),
 ]
 
 
@@ -45,13 +59,18 @@ class HaluRecord:
     hallucinated_answer: str
 
 
-def load_halueval(path: Path, limit: int | None = None) -> list[HaluRecord]:
+def load_halueval(path: Path, limit: int | None = None, start: int = 0) -> list[HaluRecord]:
+    """Records ``start``, ``start + 1``, … (at most ``limit``), each keeping its index in the file."""
     if not path.is_file():
         raise InputError(f"no such HaluEval file: {path}")
     records: list[HaluRecord] = []
+    index = -1
     with path.open(encoding="utf-8") as fh:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
+                continue
+            index += 1
+            if index < start:
                 continue
             try:
                 raw = json.loads(line)
@@ -62,7 +81,7 @@ def load_halueval(path: Path, limit: int | None = None) -> list[HaluRecord]:
                 raise InputError(f"{path}:{line_no}: invalid JSON ({exc.msg})") from exc
             except (KeyError, TypeError) as exc:
                 raise InputError(f"{path}:{line_no}: not a HaluEval QA record (missing {exc})") from exc
-            records.append(HaluRecord(len(records), *fields))
+            records.append(HaluRecord(index, *fields))
             if limit and len(records) >= limit:
                 break
     if not records:
@@ -84,6 +103,26 @@ class CachedJudge(LLMJudge):
             t0 = time.perf_counter()
             self._cache[key] = super().verdict(claim, sources, question)
             self.latencies_ms.append((time.perf_counter() - t0) * 1000)
+        return self._cache[key]
+
+
+class CachedLearned(LearnedVerifier):
+    """Remembers the learned verifier's scores, so every configuration and threshold pair reuses them."""
+
+    def __init__(self, folder: Path = MODEL_DIR) -> None:
+        super().__init__(folder)
+        self._cache: dict[tuple[tuple[str, ...], tuple[str, ...], str], list[float | None]] = {}
+        self.per_claim_ms: list[float] = []
+
+    def score_claims(
+        self, claims: Sequence[str], sources: Sequence[str], question: str = ""
+    ) -> list[float | None]:
+        key = (tuple(claims), tuple(sources), question)
+        if key not in self._cache:
+            t0 = time.perf_counter()
+            self._cache[key] = super().score_claims(claims, sources, question)
+            if claims:
+                self.per_claim_ms.append((time.perf_counter() - t0) * 1000 / len(claims))
         return self._cache[key]
 
 
@@ -125,16 +164,20 @@ def run_halueval(
     judge: LLMJudge | None,
     *,
     limit: int | None = None,
+    start: int = 0,
+    learned_model: Path = MODEL_DIR,
     judge_sample: int = 250,
     out: Path | None = None,
     data_dir: Path = Path(".ragqa"),
     progress: bool = False,
 ) -> Report:
-    records = load_halueval(path, limit)
+    records = load_halueval(path, limit, start)
     cached = CachedJudge(judge) if judge is not None else None
     started = time.perf_counter()
-    signals = ALL_SIGNALS if cached else CHEAP_SIGNALS
-    main = SupportChecker(matcher, cached, signals)
+    learned = CachedLearned(learned_model)
+    use_learned = learned.available()  # no trained model ships yet: its rows appear once one is there
+    signals = (ALL_SIGNALS if cached else CHEAP_SIGNALS) | ({"learned"} if use_learned else set())
+    main = SupportChecker(matcher, cached, signals, learned=learned)
     checks = [
         _check_record(main, r) for r in tqdm(records, desc="halueval", unit="rec", disable=not progress)
     ]
@@ -152,13 +195,20 @@ def run_halueval(
             done = checks[: len(subset)]
         else:
             checker = SupportChecker(
-                matcher if "embedding" in sig else None, cached if "llm" in sig else None, sig
+                matcher if "embedding" in sig else None,
+                cached if "llm" in sig else None,
+                sig,
+                learned=learned,
             )
             done = [_check_record(checker, r) for r in subset]
         m = detection_metrics(_pairs(done))
         return [name, int(m["answers"]), m["accuracy"], m["precision"], m["recall"], m["f1"]]
 
-    usable = [(name, sig, every) for name, sig, every in _ABLATIONS if cached is not None or "llm" not in sig]
+    usable = [
+        (name, sig, every)
+        for name, sig, every in _ABLATIONS
+        if (cached is not None or "llm" not in sig) and (use_learned or "learned" not in sig)
+    ]
     ablation_rows = [
         row(name, sig, records[:judge_sample] if every else records)
         for name, sig, every in tqdm(usable, desc="ablation", disable=not progress)
@@ -168,6 +218,20 @@ def run_halueval(
         ablation_rows += [
             row(f"{name} (sample)", sig, records[:judge_sample]) for name, sig, every in usable if not every
         ]
+
+    threshold_rows = []
+    for veto in LEARNED_VETOES if use_learned else ():
+        for promote in LEARNED_PROMOTES:
+            checker = SupportChecker(
+                matcher,
+                None,
+                frozenset({"lexical", "embedding", "learned"}),
+                learned=learned,
+                veto=veto,
+                promote=promote,
+            )
+            m = detection_metrics(_pairs([_check_record(checker, r) for r in records]))
+            threshold_rows.append([veto, promote, m["accuracy"], m["precision"], m["recall"], m["f1"]])
 
     verdicts: dict[str, list[int]] = {"faithful": [0, 0, 0], "hallucinated": [0, 0, 0]}
     order = ("supported", "contradicted", "unverifiable")
@@ -200,6 +264,7 @@ def run_halueval(
         config={
             "file": str(path),
             "records": len(records),
+            "first_record": start,
             "signals": sorted(signals),
             "embedder": matcher.embedder.name,
             "judge_model": judge.backend.model if judge else None,
@@ -219,6 +284,19 @@ def run_halueval(
                 note=f"'llm' alone asks the model about every claim, so it and the '(sample)' rows use the first "
                 f"{judge_sample} records; the others use all {len(records)}.",
             ),
+            *(
+                [
+                    Table(
+                        "Learned verifier thresholds (lexical+embedding+learned)",
+                        ["veto below", "promote from", "accuracy", "precision", "recall", "f1"],
+                        threshold_rows,
+                        note=f"the defaults are veto {LEARNED_VETO}, promote {LEARNED_PROMOTE}; pick them on "
+                        "records the verifier did not train on (`--start 1200 --limit 400`)",
+                    )
+                ]
+                if threshold_rows
+                else []
+            ),
             Table(
                 "Claim verdicts by answer label",
                 ["answers", *order],
@@ -231,7 +309,10 @@ def run_halueval(
             "similarity, faithful answers": _claim_values(checks, 0, "similarity"),
             "similarity, hallucinated answers": _claim_values(checks, 1, "similarity"),
         },
-        latency_ms={"llm judge call": cached.latencies_ms} if cached else {},
+        latency_ms={
+            **({"learned verifier per claim": learned.per_claim_ms} if use_learned else {}),
+            **({"llm judge call": cached.latencies_ms} if cached else {}),
+        },
         items=items,
     )
     out = out or data_dir / "reports" / f"hallucination-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -31,7 +31,7 @@ from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.citations import CITATION_MARKER
 from ragqa.generation.prompt import CJK_CHAR
 from ragqa.generation.sampling import SamplingParams
-from ragqa.generation.verify.checker import ALL_SIGNALS, CHEAP_SIGNALS, GROUNDED_COVERAGE, SupportChecker
+from ragqa.generation.verify.checker import ALL_SIGNALS, GROUNDED_COVERAGE, SupportChecker, cheap_signals
 from ragqa.generation.verify.judge import LLMJudge
 from ragqa.generation.verify.served import AnswerVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
@@ -264,12 +264,14 @@ def run_qa_eval(
         SupportChecker(
             SentenceMatcher(searcher.embedder),
             LLMJudge(backend) if judge else None,
-            ALL_SIGNALS if judge else CHEAP_SIGNALS,
+            ALL_SIGNALS if judge else cheap_signals(settings.verify_learned),
         )
         if check_claims
         else None
     )
-    verifier = AnswerVerifier(searcher.embedder)  # what `ragqa serve` would have served
+    verifier = AnswerVerifier(
+        searcher.embedder, learned=settings.verify_learned
+    )  # what `ragqa serve` would have served
     params = params or SamplingParams(seed=0)
     rows: list[dict[str, Any]] = []
     blind_rows: list[dict[str, Any]] = []

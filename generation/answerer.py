@@ -154,7 +154,7 @@ class Answerer:
     @property
     def verifier(self) -> AnswerVerifier:
         if self._verifier is None:
-            self._verifier = AnswerVerifier(self.searcher.embedder)
+            self._verifier = AnswerVerifier(self.searcher.embedder, learned=self.settings.verify_learned)
         return self._verifier
 
     @property

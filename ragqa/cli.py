@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 eval_app = typer.Typer(help="Offline evaluation reports.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+train_app = typer.Typer(help="Rebuild the models ragqa ships.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Where ragqa keeps its data [env RAGQA_DATA_DIR].")
@@ -472,6 +474,14 @@ def eval_hallucination(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Check only the first N records.")
     ] = None,
+    start: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Skip the records before this one (1600: only those neither the learned verifier nor the "
+            "thresholds saw).",
+        ),
+    ] = 0,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json/.md/.html.")] = None,
     judge: Annotated[
         bool,
@@ -506,6 +516,7 @@ def eval_hallucination(
             matcher,
             LLMJudge(generator) if generator else None,
             limit=limit,
+            start=start,
             judge_sample=judge_sample,
             out=out,
             data_dir=settings.data_dir,
@@ -514,6 +525,59 @@ def eval_hallucination(
     finally:
         if generator:
             generator.close()
+    typer.echo(report.text_summary())
+    typer.echo(f"report: {report.path.parent if report.path else out}")
+
+
+def _article_range(text: str | None) -> set[int] | None:
+    if not text:
+        return None
+    first, _, last = text.partition("-")
+    try:
+        return set(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not A or A-B (article numbers)") from None
+
+
+@eval_app.command("swaps")
+def eval_swaps(
+    squad: Annotated[Path, typer.Option("--squad", help="SQuAD-format JSON (questions with gold answers).")],
+    articles: Annotated[
+        str | None,
+        typer.Option(help="Only these articles, A-B (0-6 for XQuAD: the learned verifier never saw them)."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Check only the first N examples.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json/.md/.html.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Right and wrong answers made from a SQuAD-format set (swapped spans, negations): what the checker flags."""
+    from ragqa.eval.swaps import run_swaps
+    from ragqa.generation.prompt import CJK_CHAR
+    from ragqa.generation.verify.similarity import SentenceMatcher
+    from ragqa.retrieval.embedders import ENGLISH, MULTILINGUAL, get_embedder
+
+    wanted = _article_range(articles)
+    settings = _settings(data_dir=data_dir)
+    try:
+        sample = squad.read_text(encoding="utf-8")[:20000]
+    except OSError as exc:
+        raise InputError(f"cannot read {squad}: {exc.strerror}") from exc
+    embedder = get_embedder(settings, MULTILINGUAL if CJK_CHAR.search(sample) else ENGLISH)
+    from ragqa.generation.verify.learned import default_verifier
+
+    learned = default_verifier()
+    report = run_swaps(
+        squad,
+        SentenceMatcher(embedder),
+        articles=wanted,
+        learned=learned if learned.available() else None,
+        limit=limit,
+        out=out,
+        data_dir=settings.data_dir,
+        progress=sys.stderr.isatty(),
+    )
     typer.echo(report.text_summary())
     typer.echo(f"report: {report.path.parent if report.path else out}")
 
@@ -538,6 +602,52 @@ def eval_compare(
     else:
         typer.echo(comparison.table())
     typer.echo(f"comparison: {target}")
+
+
+@train_app.command("verifier")
+def train_verifier(
+    halueval: Annotated[
+        Path | None,
+        typer.Option(
+            "--halueval",
+            help="Also train on HaluEval QA records 0–1199 (off by default: a model trained with them "
+            "learned their format instead of their content).",
+        ),
+    ] = None,
+    squad: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--squad",
+            help="SQuAD-format JSON for synthetic examples (repeatable; articles 7+ are used; "
+            "default ../shared/data/xquad/xquad.en.json).",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Where the OpenVINO IR and its manifest go.")] = Path(
+        "generation/verify/model"
+    ),
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the examples.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seeds the data shuffle, the swaps and torch.")] = 0,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Train on the first N examples only (a smoke run).")
+    ] = None,
+) -> None:
+    """Rebuild the learned claim verifier (MiniLM cross-encoder) from the shared data sets."""
+    from ragqa.eval.train_verifier import TrainConfig, train
+
+    config = TrainConfig(
+        halueval,
+        squad or [Path("../shared/data/xquad/xquad.en.json")],
+        out=out,
+        epochs=epochs,
+        seed=seed,
+        limit=limit,
+    )
+    manifest = train(config)
+    trained = manifest["trained"]
+    typer.echo(
+        f"claim verifier written to {out} ({trained['examples']} examples, {trained['epochs']} epochs, "
+        f"{trained['seconds']:.0f} s; sha256 {manifest['sha256'][:12]}…)"
+    )
 
 
 def main() -> None:

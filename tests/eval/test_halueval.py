@@ -103,3 +103,11 @@ def test_cli_hallucination_and_compare(halueval_small: Path, tmp_path: Path) -> 
     # a folder without a report is a clear error, not a traceback
     proc = ragqa("eval", "compare", str(tmp_path / "a"), str(tmp_path / "nothing"))
     assert proc.returncode != 0 and "no report at" in proc.stderr
+
+
+def test_start_keeps_each_records_index(shared_data: Path) -> None:
+    records = load_halueval(shared_data / "halueval" / "qa_dev.jsonl", 3, start=1600)
+    assert [r.index for r in records] == [1600, 1601, 1602]
+    assert (
+        records[0].question == load_halueval(shared_data / "halueval" / "qa_dev.jsonl", 1601)[1600].question
+    )

