@@ -19,7 +19,7 @@ from ragqa.api.routes import chat, documents, health, jobs, query, search
 from ragqa.api.schemas import DocumentsIn
 from ragqa.api.security import key_matches
 from ragqa.api.services import Services
-from ragqa.config import Settings
+from ragqa.config import LOOPBACK, Settings
 from ragqa.generation.backend import GenerationBackend
 
 log = logging.getLogger("ragqa.api")
@@ -111,6 +111,14 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
         if length and length.isdigit() and int(length) > max_body:
             return error_response(413, "payload_too_large", too_large)
         client = request.client.host if request.client else "unknown"
+        local = request.scope.get("server") or ("127.0.0.1", 0)
+        if not settings.api_key_hashes and local[0] not in LOOPBACK:
+            return error_response(
+                403,
+                "api_keys_required",
+                "this server has no API keys, so it answers only on 127.0.0.1; set RAGQA_API_KEY_HASHES "
+                "(make a hash with `ragqa hash-key KEY`)",
+            )
         key = _api_key(request)
         valid_key = bool(key) and bool(settings.api_key_hashes) and key_matches(key, settings.api_key_hashes)
         request.state.authorized = valid_key or not settings.api_key_hashes

@@ -7,7 +7,9 @@ import hmac
 import threading
 import time
 
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+from ragqa.config import LOOPBACK
+
+__all__ = ["LOOPBACK", "RateLimiter", "hash_key", "key_matches"]
 
 
 def hash_key(key: str) -> str:

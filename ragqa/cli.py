@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ragqa.config import Settings, load_settings
-from ragqa.errors import EXIT_SOME_FILES_FAILED, ConfigError, GenerationError, InputError, RagqaError
+from ragqa.errors import EXIT_SOME_FILES_FAILED, GenerationError, InputError, RagqaError
 
 app = typer.Typer(
     name="ragqa",
@@ -23,6 +23,25 @@ eval_app = typer.Typer(help="Offline evaluation reports.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 train_app = typer.Typer(help="Rebuild the models ragqa ships.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from ragqa import __version__
+
+        typer.echo(f"ragqa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Grounded question answering over your own documents: ingest, search, evaluate."""
+
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Where ragqa keeps its data [env RAGQA_DATA_DIR].")
@@ -328,14 +347,8 @@ def serve(
 
     import uvicorn
 
-    from ragqa.api.security import LOOPBACK
-
     settings = _settings(data_dir=data_dir, collection=collection, api_host=host, api_port=port)
-    if settings.api_host not in LOOPBACK and not settings.api_key_hashes:
-        raise ConfigError(
-            f"refusing to listen on {settings.api_host} without API keys: set RAGQA_API_KEY_HASHES "
-            "(make a hash with `ragqa hash-key KEY`) or listen on 127.0.0.1"
-        )
+    settings.require_safe_serving()
     os.environ["RAGQA_DATA_DIR"] = str(settings.data_dir)
     os.environ["RAGQA_COLLECTION"] = settings.collection
     uvicorn.run(

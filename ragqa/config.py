@@ -55,6 +55,7 @@ class _FileSource(PydanticBaseSettingsSource):
 
 
 _KEY_HASH = re.compile(r"sha256:[0-9a-f]{64}")
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})  # where a server without API keys may listen
 
 
 class Settings(BaseSettings):
@@ -216,6 +217,15 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, _FileSource(settings_cls)
+
+    def require_safe_serving(self) -> None:
+        """Refuse to serve beyond loopback without API keys (the CLI, ``uvicorn --factory`` and Docker all call
+        this before the app exists; requests that arrive off loopback anyway are refused by the app)."""
+        if self.api_host not in LOOPBACK and not self.api_key_hashes:
+            raise ConfigError(
+                f"refusing to listen on {self.api_host} without API keys: set RAGQA_API_KEY_HASHES "
+                "(make a hash with `ragqa hash-key KEY`) or listen on 127.0.0.1"
+            )
 
     @property
     def model_cache(self) -> Path:

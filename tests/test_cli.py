@@ -109,3 +109,12 @@ def test_ask_rejects_bad_sampling_and_empty_questions(tmp_path: Path, docs_dir: 
     assert bad.returncode == 2 and "temperature" in bad.stderr and "Traceback" not in bad.stderr
     empty = _ragqa("ask", "   ", data_dir=data, check=False)
     assert empty.returncode == 2 and "empty" in empty.stderr
+
+
+def test_version() -> None:
+    from ragqa import __version__
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == f"ragqa {__version__}"
