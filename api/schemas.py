@@ -7,9 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ragqa.ingest.loaders import RESERVED_KEYS
-from ragqa.types import VerifyMode
+from ragqa.types import SearchMode, VerifyMode
 
-Mode = Literal["hybrid", "dense", "bm25", "native"]
+Mode = SearchMode
 
 
 class ErrorBody(BaseModel):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from ragqa.config import Settings, load_settings
 from ragqa.errors import EXIT_SOME_FILES_FAILED, GenerationError, InputError, RagqaError
+from ragqa.types import SearchMode
 
 app = typer.Typer(
     name="ragqa",
@@ -51,8 +52,12 @@ CollectionOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 ModeOpt = Annotated[
-    str | None,
-    typer.Option("--mode", "-m", help="hybrid | dense | bm25 | native (Milvus-side fusion) [hybrid]."),
+    SearchMode | None,
+    typer.Option(
+        "--mode",
+        "-m",
+        help="Ranking: hybrid (BM25 + dense, RRF), dense, bm25, native (Milvus-side fusion) [env RAGQA_SEARCH_MODE].",
+    ),
 ]
 
 
@@ -137,7 +142,7 @@ def search(
 
     settings = _settings(data_dir=data_dir, collection=collection)
     searcher = open_searcher(settings)
-    result = searcher.search(query, mode=mode or settings.search_mode, k=k)  # type: ignore[arg-type]
+    result = searcher.search(query, mode=mode or settings.search_mode, k=k)
     if as_json:
         _print_json(
             {"hits": [h.to_json() for h in result.hits], "mode": result.mode, "timings_ms": result.timings_ms}
@@ -209,7 +214,7 @@ def ask(
     if stream and not as_json:
         result = None
         streamed: list[str] = []
-        for event in answerer.stream(question, params=params, k=k, mode=search_mode):  # type: ignore[arg-type]
+        for event in answerer.stream(question, params=params, k=k, mode=search_mode):
             if event.kind == "token":
                 streamed.append(event.delta)
                 typer.echo(event.delta, nl=False)
@@ -219,7 +224,7 @@ def ask(
         if result is not None and result.answer.strip() != "".join(streamed).strip():
             typer.echo(f"\nAs verified:\n{result.answer}")  # unsupported claims removed, or a refusal
     else:
-        result = answerer.answer(question, params=params, k=k, mode=search_mode)  # type: ignore[arg-type]
+        result = answerer.answer(question, params=params, k=k, mode=search_mode)
         if as_json:
             _print_json(result.to_json())
             _exit_if_unavailable(result)
@@ -379,7 +384,9 @@ def eval_retrieval(
         Path | None, typer.Option("--squad", help="SQuAD-format JSON: paragraphs are the corpus.")
     ] = None,
     split: Annotated[str, typer.Option("--split", help="BEIR qrels split (qrels/NAME.tsv).")] = "test",
-    mode: Annotated[str, typer.Option("--mode", help="bm25 | dense | hybrid | all.")] = "all",
+    mode: Annotated[
+        Literal[SearchMode, "all"], typer.Option("--mode", help="A search mode, or all.")
+    ] = "all",
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Evaluate only the first N queries.")
     ] = None,

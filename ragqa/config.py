@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ragqa.errors import ConfigError
-from ragqa.types import VerifyMode
+from ragqa.types import SearchMode, VerifyMode
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     fusion_depth: int = Field(100, ge=1, le=10000)
     rrf_k: int = Field(60, ge=1)
     top_k: int = Field(10, ge=1, le=1000)
-    search_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    search_mode: SearchMode = "hybrid"
 
     # generation
     llm_backend: Literal["llamacpp", "openai", "vllm"] = "llamacpp"

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 # How a served answer is verified claim by claim (settings, CLI --verify, API "verify"):
 # off — not checked; annotate — verdicts only; drop — unsupported claims removed (nothing left → refusal);
 # strict — any unsupported claim → refusal.
 VerifyMode = Literal["off", "annotate", "drop", "strict"]
+VERIFY_MODES: tuple[VerifyMode, ...] = get_args(VerifyMode)
+
+# How a search ranks (settings, CLI --mode, API "mode"): hybrid — BM25 and dense fused by RRF; dense; bm25;
+# native — Milvus's own BM25 + dense fusion (store=milvus only).
+SearchMode = Literal["hybrid", "dense", "bm25", "native"]
+SEARCH_MODES: tuple[SearchMode, ...] = get_args(SearchMode)
 
 
 @dataclass(frozen=True, slots=True)

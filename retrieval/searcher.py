@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 from ragqa.config import Settings
 from ragqa.errors import InputError
@@ -14,14 +13,10 @@ from ragqa.retrieval.docstore import StoredChunk
 from ragqa.retrieval.embedders import Embedder
 from ragqa.retrieval.fusion import reciprocal_rank_fusion
 from ragqa.retrieval.lexical import LexicalTokenizer
-from ragqa.types import Hit
+from ragqa.types import SEARCH_MODES, Hit, SearchMode
 
-Mode = Literal["hybrid", "dense", "bm25", "native"]
-MODES: tuple[Mode, ...] = (
-    "bm25",
-    "dense",
-    "hybrid",
-)  # "native": Milvus's own BM25 + dense RRF (store=milvus)
+Mode = SearchMode
+MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")  # every store; "native" needs store=milvus
 MAX_QUERY_CHARS = 4000
 
 
@@ -120,7 +115,7 @@ class Searcher:
         if mode == "native":
             return self._native(query, k or self.settings.top_k, depth or self.settings.fusion_depth)
         if mode not in MODES:
-            raise InputError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)} (or native)")
+            raise InputError(f"unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}")
         k = k or self.settings.top_k
         depth = max(depth or self.settings.fusion_depth, k)
         timings: dict[str, float] = {}
