@@ -117,7 +117,7 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
                 403,
                 "api_keys_required",
                 "this server has no API keys, so it answers only on 127.0.0.1; set RAGQA_API_KEY_HASHES "
-                "(make a hash with `ragqa hash-key KEY`)",
+                "(make a hash with `ragqa hash-key`)",
             )
         key = _api_key(request)
         valid_key = bool(key) and bool(settings.api_key_hashes) and key_matches(key, settings.api_key_hashes)

@@ -368,10 +368,17 @@ def serve(
 
 
 @app.command("hash-key")
-def hash_key_command(key: Annotated[str, typer.Argument(help="The API key clients will send.")]) -> None:
-    """Print the hash to put in RAGQA_API_KEY_HASHES for an API key."""
+def hash_key_command() -> None:
+    """Print the hash to put in RAGQA_API_KEY_HASHES for an API key, read from a hidden prompt (or from stdin,
+    e.g. `printf %s "$KEY" | ragqa hash-key`) so that it stays out of the shell history and process list."""
     from ragqa.api.security import hash_key
 
+    if sys.stdin.isatty():
+        key = typer.prompt("API key", hide_input=True, confirmation_prompt=True, err=True)
+    else:
+        key = sys.stdin.readline().rstrip("\r\n")
+    if not key.strip():
+        raise InputError("the API key is empty")
     typer.echo(hash_key(key))
 
 

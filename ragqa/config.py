@@ -224,7 +224,7 @@ class Settings(BaseSettings):
         if self.api_host not in LOOPBACK and not self.api_key_hashes:
             raise ConfigError(
                 f"refusing to listen on {self.api_host} without API keys: set RAGQA_API_KEY_HASHES "
-                "(make a hash with `ragqa hash-key KEY`) or listen on 127.0.0.1"
+                "(make a hash with `ragqa hash-key`) or listen on 127.0.0.1"
             )
 
     @property

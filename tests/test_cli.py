@@ -118,3 +118,19 @@ def test_version() -> None:
         [sys.executable, "-m", "ragqa.cli", "--version"], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0 and proc.stdout.strip() == f"ragqa {__version__}"
+
+
+def test_hash_key_reads_the_secret_from_stdin_not_argv() -> None:
+    from ragqa.api.security import hash_key
+
+    def run(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "ragqa.cli", "hash-key", *args]
+        return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=60)
+
+    ok = run(stdin="s3cret\n")
+    assert ok.returncode == 0 and ok.stdout.strip() == hash_key("s3cret")
+    assert (
+        run("s3cret", stdin="").returncode == 2
+    )  # a key on the command line would land in the shell history
+    empty = run(stdin="\n")
+    assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
