@@ -39,15 +39,28 @@ def _api_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
+_SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer KEY"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
+
+
+def _openapi(app: FastAPI, keys_required: bool) -> dict[str, Any]:
     """FastAPI's schema plus the models that routes read by hand (the JSON upload body), so every
-    ``$ref`` resolves."""
+    ``$ref`` resolves; with API keys configured, the key schemes, so that ``/docs`` can authorize."""
     if app.openapi_schema is None:
         schema = FastAPI.openapi(app)
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
         extra = DocumentsIn.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(extra.pop("$defs", {}))
-        components["DocumentsIn"] = extra
+        schemas.update(extra.pop("$defs", {}))
+        schemas["DocumentsIn"] = extra
+        if keys_required:
+            components["securitySchemes"] = _SECURITY_SCHEMES
+            for path, operations in schema.get("paths", {}).items():
+                if path not in _OPEN_PATHS:
+                    for operation in operations.values():
+                        operation["security"] = [{name: []} for name in _SECURITY_SCHEMES]
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -72,7 +85,7 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
         description="Grounded question answering over your own documents.",
     )
     app.state.services = services
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, bool(settings.api_key_hashes))  # type: ignore[method-assign]
     install_error_handlers(app)
     for module in (query, search, chat, documents, jobs, health):
         app.include_router(module.router)

@@ -158,3 +158,14 @@ def test_every_openapi_reference_resolves(live_server: ServerFactory) -> None:
     spec = httpx.get(f"{live_server().url}/openapi.json").json()
     refs = set(re.findall(r"#/components/schemas/([\w.-]+)", json.dumps(spec)))
     assert "DocumentsIn" in refs and refs <= set(spec["components"]["schemas"])
+
+
+def test_openapi_declares_the_key_schemes_when_keys_are_required(live_server: ServerFactory) -> None:
+    open_spec = httpx.get(f"{live_server().url}/openapi.json").json()
+    assert "securitySchemes" not in open_spec["components"]  # no keys: nothing to authorize
+    spec = httpx.get(f"{live_server(api_key_hashes=[hash_key('s3cret')]).url}/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearer"]["scheme"] == "bearer" and schemes["apiKey"]["name"] == "X-API-Key"
+    query = spec["paths"]["/v1/query"]["post"]
+    assert {name for option in query["security"] for name in option} == {"bearer", "apiKey"}
+    assert "security" not in spec["paths"]["/healthz"]["get"]
