@@ -19,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts say "[env RAGQA_DATA_DIR]" and "[default: 10]": plain text, not markup
 )
 eval_app = typer.Typer(help="Offline evaluation reports.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")

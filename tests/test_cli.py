@@ -134,3 +134,16 @@ def test_hash_key_reads_the_secret_from_stdin_not_argv() -> None:
     )  # a key on the command line would land in the shell history
     empty = run(stdin="\n")
     assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_help_shows_env_vars_and_defaults_as_written() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", "ask", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())  # help wraps lines
+    assert (
+        "[env RAGQA_DATA_DIR]" in text
+        and "[env RAGQA_COLLECTION]" in text
+        and "Sources to give the model [5]" in text
+    )
