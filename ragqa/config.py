@@ -177,6 +177,11 @@ class Settings(BaseSettings):
         10, ge=1, description="Failed authentications per minute per client address before it gets 429."
     )
     api_max_body_mb: float = Field(64.0, gt=0, description="Largest request body (uploads included).")
+    api_sse_keepalive: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds of silence in a stream (the model still reading) before a keep-alive comment.",
+    )
     api_model_concurrency: int = Field(
         2, ge=1, description="Threads running searches and generation at once."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -12,6 +13,7 @@ from typing import Any
 class _Handler(BaseHTTPRequestHandler):
     answer = ""
     when: tuple[tuple[str, str], ...] = ()  # (words in the prompt, the answer to give then)
+    first_token_delay = 0.0  # seconds a stream stays silent before its first token (a model reading)
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -41,6 +43,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.end_headers()
+            self.wfile.flush()
+            time.sleep(self.first_token_delay)
             words = answer.split(" ")
             pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
             for delta, finish in [*((p, None) for p in pieces), ("", "stop")]:
@@ -60,8 +64,14 @@ class FixedAnswerServer:
     """``url`` is the ``/v1`` base for ragqa's ``openai`` backend; every chat completion answers ``answer``, or
     the answer of the first ``when`` pair whose words the prompt contains."""
 
-    def __init__(self, answer: str, when: tuple[tuple[str, str], ...] = ()) -> None:
-        handler = type("FixedHandler", (_Handler,), {"answer": answer, "when": when})
+    def __init__(
+        self, answer: str, when: tuple[tuple[str, str], ...] = (), first_token_delay: float = 0.0
+    ) -> None:
+        handler = type(
+            "FixedHandler",
+            (_Handler,),
+            {"answer": answer, "when": when, "first_token_delay": first_token_delay},
+        )
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self._server.server_port}/v1"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -41,12 +42,34 @@ def record(services: Services, answer: Answer) -> None:
         services.metrics.tokens.inc(answer.usage.completion_tokens)
 
 
+KEEPALIVE = ": keep-alive\n\n"  # an SSE comment: clients ignore it, proxies see a live connection
+
+
 async def in_model_slot(services: Services, events: Iterator[str]) -> AsyncIterator[str]:
     """Run a streamed answer in the thread pool while holding one of ``API_MODEL_CONCURRENCY``'s slots, as a
-    blocking answer does."""
+    blocking answer does; while the model is silent (reading a long prompt) send a keep-alive comment every
+    ``API_SSE_KEEPALIVE`` seconds, so that proxies and clients with idle timeouts do not drop the stream."""
+    every = services.settings.api_sse_keepalive
     async with services.model_slots:
-        async for chunk in iterate_in_threadpool(events):
-            yield chunk
+        chunks = iterate_in_threadpool(events).__aiter__()
+        pending: asyncio.Future[str] | None = None
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(chunks.__anext__())
+                done, _ = await asyncio.wait({pending}, timeout=every)
+                if not done:
+                    yield KEEPALIVE
+                    continue
+                try:
+                    chunk = pending.result()
+                except StopAsyncIteration:
+                    break
+                pending = None
+                yield chunk
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
 
 
 def sse(event: str, data: dict[str, Any]) -> str:

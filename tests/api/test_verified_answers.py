@@ -134,3 +134,30 @@ def test_a_declined_answer_is_asked_again_to_copy_the_sentence(
             assert body["refused"] and body["refusal_reason"] == "model_declined"
     finally:
         model.close()
+
+
+def test_streams_stay_alive_while_the_model_reads(live_server: ServerFactory) -> None:
+    """A model silent for 1.5 s before its first token: the stream sends keep-alive comments meanwhile, which an
+    SSE client (our parser, the OpenAI client) skips."""
+    from openai import OpenAI
+
+    slow = FixedAnswerServer(f"{SUPPORTED} {INVENTED}", first_token_delay=1.5)
+    try:
+        client = _harrow_client(live_server, slow, api_sse_keepalive=0.3)
+        with client.stream("POST", "/v1/query", json={"question": QUESTION, "stream": True}) as response:
+            text = "".join(response.iter_text())
+        blocks = text.strip().split("\n\n")
+        first_token = next(i for i, b in enumerate(blocks) if b.startswith("event: token"))
+        assert sum(b == ": keep-alive" for b in blocks[:first_token]) >= 2
+        assert (
+            blocks[-1].startswith("event: done")
+            and json.loads(blocks[-1].split("data: ", 1)[1])["answer"] == SUPPORTED
+        )
+        api = OpenAI(base_url=f"{str(client.base_url).rstrip('/')}/v1", api_key="unused")
+        stream = api.chat.completions.create(
+            model="ragqa", messages=[{"role": "user", "content": QUESTION}], stream=True
+        )
+        chunks = list(stream)
+        assert (chunks[-1].model_extra or {})["verified_answer"] == SUPPORTED
+    finally:
+        slow.close()
