@@ -21,5 +21,5 @@ def build() -> FastAPI:
     except RagqaError as exc:
         print(f"ragqa: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level or "INFO")
     return create_app(settings)

@@ -41,8 +41,13 @@ def _root(
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Log progress (INFO lines) on stderr [env RAGQA_LOG_LEVEL]."),
+    ] = False,
 ) -> None:
     """Grounded question answering over your own documents: ingest, search, evaluate."""
+    _VERBOSE["on"] = verbose
 
 
 DataDir = Annotated[
@@ -62,11 +67,15 @@ ModeOpt = Annotated[
 ]
 
 
-def _settings(**overrides: Any) -> Settings:
+_VERBOSE = {"on": False}
+
+
+def _settings(*, serving: bool = False, **overrides: Any) -> Settings:
+    """Settings, and logging: INFO lines only with -v (or RAGQA_LOG_LEVEL), except for the server."""
     from ragqa.logs import configure_logging
 
     settings = load_settings(**overrides)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level or ("INFO" if serving or _VERBOSE["on"] else "WARNING"))
     return settings
 
 
@@ -353,7 +362,7 @@ def serve(
 
     import uvicorn
 
-    settings = _settings(data_dir=data_dir, collection=collection, api_host=host, api_port=port)
+    settings = _settings(serving=True, data_dir=data_dir, collection=collection, api_host=host, api_port=port)
     settings.require_safe_serving()
     os.environ["RAGQA_DATA_DIR"] = str(settings.data_dir)
     os.environ["RAGQA_COLLECTION"] = settings.collection
@@ -363,7 +372,7 @@ def serve(
         host=settings.api_host,
         port=settings.api_port,
         workers=workers,
-        log_level=settings.log_level.lower(),
+        log_level=(settings.log_level or "INFO").lower(),
         timeout_graceful_shutdown=30,
     )
 

@@ -186,7 +186,16 @@ class Settings(BaseSettings):
         2, ge=1, description="Threads running searches and generation at once."
     )
 
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
+        None,
+        description="Log level on stderr [INFO for `ragqa serve` and the ASGI app; WARNING for the other "
+        "commands, INFO with -v].",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("api_key_hashes")
     @classmethod

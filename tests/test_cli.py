@@ -44,8 +44,9 @@ def test_ingest_search_delete_roundtrip(tmp_path: Path, docs_dir: Path) -> None:
     assert set(hits[0]["ranks"]) == {"bm25", "dense"}
     bm25 = json.loads(_ragqa("search", "jieba", "--mode", "bm25", "--json", data_dir=data).stdout)["hits"]
     assert all(set(h["ranks"]) == {"bm25"} for h in bm25)
-    text = _ragqa("search", "atomic rename", data_dir=data).stdout
-    assert text.startswith(" 1. [")
+    quiet = _ragqa("search", "atomic rename", data_dir=data)
+    assert quiet.stdout.startswith(" 1. [") and " INFO " not in quiet.stderr  # progress lines only with -v
+    assert " INFO ragqa.retrieval" in _ragqa("-v", "search", "atomic rename", data_dir=data).stderr
     stats = json.loads(_ragqa("stats", "--json", data_dir=data).stdout)
     deleted = _ragqa("delete", hits[0]["doc_id"], data_dir=data)
     assert "deleted 1 document" in deleted.stdout
