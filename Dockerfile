@@ -16,8 +16,13 @@ COPY eval ./eval
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
     && pip install .
 
+# run as an unprivileged user that owns only the data volume
+RUN useradd --system --uid 10001 --home-dir /data --no-create-home ragqa \
+    && mkdir -p /data && chown ragqa:ragqa /data
+USER ragqa
 VOLUME ["/data"]
 EXPOSE 8080
-HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=5 \
-    CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+# ready = index verified and the model backend answering (/healthz only says the process is up)
+HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=5 \
+    CMD curl -fsS http://127.0.0.1:8080/readyz || exit 1
 CMD ["ragqa", "serve"]

@@ -51,7 +51,8 @@ def test_api_environment_points_at_the_other_services(compose: dict) -> None:
     services = compose["services"]
     env = services["api"]["environment"]
     assert env["RAGQA_STORE"] == "milvus"
-    assert env["RAGQA_MILVUS_URI"] == "http://milvus:19530" and "19530:19530" in services["milvus"]["ports"]
+    assert env["RAGQA_MILVUS_URI"] == "http://milvus:19530"
+    assert any(str(p).endswith(":19530:19530") for p in services["milvus"]["ports"])
     vllm_port = next(a.split("=")[1] for a in services["vllm"]["command"] if a.startswith("--port="))
     assert env["RAGQA_LLM_BASE_URL"] == f"http://vllm:{vllm_port}/v1"
     assert any(a.startswith("--max-model-len=") for a in services["vllm"]["command"])
@@ -83,3 +84,17 @@ def test_dockerfile_builds_from_the_project_only() -> None:
         for source in sources:
             assert (REPO / source).exists(), source
     assert "torch==2.13.0" in text and 'CMD ["ragqa", "serve"]' in text and "HEALTHCHECK" in text
+    assert "/readyz" in text.split("HEALTHCHECK", 1)[1]  # ready, not merely up
+    users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
+    assert users and users[-1] not in {"root", "0"}  # the server runs unprivileged
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert {".git", ".ragqa", ".env", "tests"} <= set(
+        ignored
+    )  # no data, secrets or tests in the build context
+
+
+def test_only_the_api_is_published_beyond_this_host(compose: dict) -> None:
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            if name != "api":
+                assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
