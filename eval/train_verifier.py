@@ -39,8 +39,8 @@ from ragqa.generation.verify.learned import (
     MAX_TOKENS,
     claim_text,
     evidence_window,
-    file_sha256,
 )
+from ragqa.hashing import file_sha256
 
 log = logging.getLogger(__name__)
 

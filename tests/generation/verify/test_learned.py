@@ -17,7 +17,8 @@ from ragqa.errors import ConfigError
 from ragqa.eval.verifier_data import squad_examples
 from ragqa.generation.verify.checker import SupportChecker
 from ragqa.generation.verify.claims import Claim
-from ragqa.generation.verify.learned import LearnedVerifier, Manifest, evidence_window, file_sha256
+from ragqa.generation.verify.learned import LearnedVerifier, Manifest, evidence_window
+from ragqa.hashing import file_sha256
 
 SOURCE = (
     "The Lindqvist Observatory stands on a hill above the town of Varberg. Maria Keller founded the observatory "
