@@ -6,8 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ragqa.api.records import ResponseModel, model_of
+from ragqa.generation.verify.served import Evidence, ServedClaim
+from ragqa.ingest.jobs import Job
 from ragqa.ingest.loaders import RESERVED_KEYS
-from ragqa.types import SearchMode, VerifyMode
+from ragqa.retrieval.docstore import DocumentRow
+from ragqa.types import Hit, SearchMode, VerifyMode
 
 Mode = SearchMode
 
@@ -43,19 +47,10 @@ class SearchRequest(BaseModel):
     k: int = Field(10, ge=1, le=100)
 
 
-class HitOut(BaseModel):
-    chunk_id: str
-    doc_id: str
-    score: float
-    ranks: dict[str, int | None]
-    scores: dict[str, float | None]
-    title: str
-    text: str
-    source: str
-    span: list[int]
+HitOut = model_of(Hit, "HitOut")
 
 
-class SearchResponse(BaseModel):
+class SearchResponse(ResponseModel):
     hits: list[HitOut]
     mode: Mode
     timings_ms: dict[str, float]
@@ -72,7 +67,7 @@ class QueryRequest(BaseModel):
     verify: VerifyMode | None = Field(None, description="off | annotate | drop | strict [server setting]")
 
 
-class CitationOut(BaseModel):
+class CitationOut(ResponseModel):
     n: int
     chunk_id: str
     doc_id: str
@@ -86,27 +81,22 @@ class SourceOut(HitOut):
     n: int
 
 
-class EvidenceOut(BaseModel):
-    n: int
-    text: str
-    span: list[int]
+EvidenceOut = model_of(Evidence, "EvidenceOut")
+ClaimOut = model_of(ServedClaim, "ClaimOut", evidence=EvidenceOut | None)
 
 
-class ClaimOut(BaseModel):
-    text: str
-    verdict: Literal["supported", "contradicted", "unverifiable"]
-    citations: list[int]
-    evidence: EvidenceOut | None
+class VerificationOut(ResponseModel):
+    """:class:`~ragqa.generation.verify.served.Verification` in numbers (the claims are listed beside it)."""
 
-
-class VerificationOut(BaseModel):
     mode: VerifyMode
     claims: int
     supported: int
     removed: int
 
 
-class QueryResponse(BaseModel):
+class QueryResponse(ResponseModel):
+    """:class:`~ragqa.generation.answerer.Answer` as served (``Answer.to_json``)."""
+
     question: str
     answer: str
     refused: bool
@@ -150,15 +140,7 @@ class DocumentsIn(BaseModel):
     documents: list[DocumentIn] = Field(..., min_length=1, max_length=10000)
 
 
-class DocumentOut(BaseModel):
-    doc_id: str
-    source: str
-    title: str
-    content_hash: str
-    n_chunks: int
-    chars: int
-    metadata: dict[str, Any]
-    ingested_at: float
+DocumentOut = model_of(DocumentRow, "DocumentOut")
 
 
 class DocumentPage(BaseModel):
@@ -168,19 +150,7 @@ class DocumentPage(BaseModel):
     total: int
 
 
-class JobOut(BaseModel):
-    id: str
-    collection: str
-    state: str
-    files_total: int
-    files_done: int
-    chunks_written: int
-    errors: list[dict[str, str]]
-    message: str
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    attempts: int
+JobOut = model_of(Job, "JobOut", exclude=frozenset({"files"}))  # the server-side paths stay private
 
 
 class JobPage(BaseModel):

@@ -14,6 +14,7 @@ from ragqa.generation.answerer import Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.factory import create_backend
 from ragqa.ingest.jobs import JobEngine
+from ragqa.retrieval.collection import CollectionReader
 from ragqa.retrieval.searcher import Searcher
 from ragqa.retrieval.service import open_searcher
 
@@ -28,6 +29,7 @@ class Services:
         self.auth_failures = RateLimiter(settings.api_auth_failures)  # spent by failed authentications
         self.model_slots = anyio.CapacityLimiter(settings.api_model_concurrency)
         self.jobs = JobEngine(settings, on_commit=self.refresh)
+        self._reader: CollectionReader | None = None
         self._searcher: Searcher | None = None
         self._backend = backend
         self._owns_backend = backend is None  # a backend handed in belongs to the caller
@@ -42,19 +44,31 @@ class Services:
         if self._backend is not None and self._owns_backend:
             self._backend.close()
 
-    def searcher(self) -> Searcher:
-        """The collection's searcher, opened on first use and moved to each newly committed generation."""
+    def _open_reader(self) -> CollectionReader:
+        if self._reader is None:
+            self._reader = CollectionReader(self.settings)
+        else:
+            self._reader.refresh()
+        return self._reader
+
+    def reader(self) -> CollectionReader:
+        """The collection, opened on first use and moved to each newly committed generation; listing and
+        fetching documents need only this, not the embedder."""
         with self._lock:
+            return self._open_reader()
+
+    def searcher(self) -> Searcher:
+        """The collection's searcher (on :meth:`reader`), with its embedder loaded on first use."""
+        with self._lock:
+            reader = self._open_reader()
             if self._searcher is None:
-                self._searcher = open_searcher(self.settings)
-            else:
-                self._searcher.reader.refresh()
+                self._searcher = open_searcher(self.settings, reader)
             return self._searcher
 
     def refresh(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.reader.refresh()
+            if self._reader is not None:
+                self._reader.refresh()
 
     def backend(self) -> GenerationBackend:
         with self._lock:
@@ -66,7 +80,7 @@ class Services:
         """One answerer (and policy file read) for the process, on the current searcher."""
         searcher = self.searcher()
         with self._lock:
-            if self._answerer is None or self._answerer.searcher is not searcher:
+            if self._answerer is None or self._answerer.retriever is not searcher:
                 self._answerer = Answerer(self.settings, searcher, self.backend)
             return self._answerer
 

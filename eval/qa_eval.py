@@ -19,17 +19,17 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from ragqa.cjk import CJK_CHAR
 from ragqa.config import Settings
 from ragqa.errors import InputError
 from ragqa.eval.faithfulness import AnswerCheck, check_answer
-from ragqa.eval.held_out import HeldOutSearcher
+from ragqa.eval.held_out import HeldOutRetriever
 from ragqa.eval.report import Report, Table
 from ragqa.eval.retrieval_eval import collection_for
 from ragqa.eval.served import operating_points, serve_row, served_view, unanswerable_safe_rate
 from ragqa.generation.answerer import Answer, Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.citations import CITATION_MARKER
-from ragqa.generation.prompt import CJK_CHAR
 from ragqa.generation.sampling import SamplingParams
 from ragqa.generation.verify.checker import ALL_SIGNALS, GROUNDED_COVERAGE, SupportChecker, cheap_signals
 from ragqa.generation.verify.judge import LLMJudge
@@ -258,7 +258,7 @@ def run_qa_eval(
     questions = _load_questions(squad)[: limit or None]
     searcher = open_searcher(eval_settings)
     answerer = Answerer(eval_settings, searcher, backend)
-    held_out = HeldOutSearcher(searcher)
+    held_out = HeldOutRetriever(searcher, eval_settings.top_k)
     blind = Answerer(eval_settings, held_out, backend)
     checker = (
         SupportChecker(

@@ -22,8 +22,8 @@ from ragqa.generation.policy import AnswerPolicy
 from ragqa.generation.prompt import PackedPrompt, pack_prompt, refusal_text
 from ragqa.generation.sampling import SamplingParams
 from ragqa.generation.verify.served import AnswerVerifier, Verification
-from ragqa.retrieval.searcher import Mode, Searcher
-from ragqa.types import Hit, VerifyMode
+from ragqa.retrieval.retriever import Retriever
+from ragqa.types import Hit, SearchMode, VerifyMode
 
 # Dense similarity under which no retrieved chunk is taken as relevant, per embedder; calibrated on XQuAD
 # (see README "Refusals"): below these, questions had nothing to do with the collection.
@@ -138,13 +138,13 @@ class Answerer:
     def __init__(
         self,
         settings: Settings,
-        searcher: Searcher,
+        retriever: Retriever,
         backend: GenerationBackend | Callable[[], GenerationBackend],
         *,
         policy: AnswerPolicy | None = None,
     ) -> None:
         self.settings = settings
-        self.searcher = searcher
+        self.retriever = retriever
         self._backend = backend
         if policy is None and settings.policy_file is not None:
             policy = AnswerPolicy.load(settings.policy_file)
@@ -154,7 +154,7 @@ class Answerer:
     @property
     def verifier(self) -> AnswerVerifier:
         if self._verifier is None:
-            self._verifier = AnswerVerifier(self.searcher.embedder, learned=self.settings.verify_learned)
+            self._verifier = AnswerVerifier(self.retriever.embedder, learned=self.settings.verify_learned)
         return self._verifier
 
     @property
@@ -166,9 +166,9 @@ class Answerer:
     def relevance_floor(self) -> float:
         if self.settings.refusal_min_score is not None:
             return self.settings.refusal_min_score
-        return RELEVANCE_FLOOR.get(self.searcher.embedder.name, 0.0)
+        return RELEVANCE_FLOOR.get(self.retriever.embedder.name, 0.0)
 
-    def _prepare(self, question: str, k: int | None, mode: Mode) -> _Prepared:
+    def _prepare(self, question: str, k: int | None, mode: SearchMode) -> _Prepared:
         question = question.strip()
         if not question:
             raise InputError("the question is empty")
@@ -185,7 +185,7 @@ class Answerer:
                 return _Prepared(question, [], timings, early)
         t0 = time.perf_counter()
         wanted = k or self.settings.answer_k
-        result = self.searcher.search(question, mode=mode, k=wanted * 2)  # room for duplicates
+        result = self.retriever.search(question, mode=mode, k=wanted * 2)  # room for duplicates
         timings["retrieval"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieval_{k}": v for k, v in result.timings_ms.items() if k != "total"})
         hits = distinct_hits(result.hits, wanted)
@@ -311,7 +311,7 @@ class Answerer:
         *,
         params: SamplingParams | None = None,
         k: int | None = None,
-        mode: Mode = "hybrid",
+        mode: SearchMode = "hybrid",
     ) -> list[Hit]:
         """The sources ``answer`` would give the model (or cite in a refusal), without generating: retrieval is
         deterministic, so an eval can re-check an earlier answer's claims against exactly its sources."""
@@ -326,7 +326,7 @@ class Answerer:
         *,
         params: SamplingParams | None = None,
         k: int | None = None,
-        mode: Mode = "hybrid",
+        mode: SearchMode = "hybrid",
         verify: VerifyMode | None = None,
     ) -> Answer:
         params = params or SamplingParams()
@@ -353,7 +353,7 @@ class Answerer:
         *,
         params: SamplingParams | None = None,
         k: int | None = None,
-        mode: Mode = "hybrid",
+        mode: SearchMode = "hybrid",
         verify: VerifyMode | None = None,
     ) -> Iterator[AnswerEvent]:
         """``sources`` first, then ``token`` events as generated, then ``done`` with the checked and verified

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ragqa.cjk import is_chinese
 from ragqa.errors import InputError
 from ragqa.generation.backend import Message
 from ragqa.types import Hit
@@ -18,12 +18,7 @@ Rules:
 4. Answer in the language of the question. For a question in Chinese, answer in Chinese, and reply 我不知道。 when the sources do not contain the answer.
 5. Be brief: one to three sentences."""
 
-CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SAFETY_TOKENS = 48  # chat-template tokens around each message
-
-
-def is_chinese(text: str) -> bool:
-    return len(CJK_CHAR.findall(text)) >= max(2, len(text.strip()) // 5)
 
 
 def refusal_text(question: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import re
 
+from ragqa.cjk import HAN
 from ragqa.errors import DocumentError
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -19,7 +20,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "a gzip archive"),
     (b"SQLite format 3\x00", "an SQLite database"),
 )
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+_CJK = re.compile(f"[\u3000-\u303f{HAN}\uff00-\uffef]")  # Han, CJK punctuation, full-width forms
 
 
 def sniff_binary(data: bytes) -> str | None:

@@ -590,8 +590,8 @@ def eval_swaps(
     data_dir: DataDir = None,
 ) -> None:
     """Right and wrong answers made from a SQuAD-format set (swapped spans, negations): what the checker flags."""
+    from ragqa.cjk import CJK_CHAR
     from ragqa.eval.swaps import run_swaps
-    from ragqa.generation.prompt import CJK_CHAR
     from ragqa.generation.verify.similarity import SentenceMatcher
     from ragqa.retrieval.embedders import ENGLISH, MULTILINGUAL, get_embedder
 

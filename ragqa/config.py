@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ragqa.errors import ConfigError
-from ragqa.types import SearchMode, VerifyMode
+from ragqa.types import SearchMode, StoreName, VerifyMode
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -69,7 +69,7 @@ class Settings(BaseSettings):
         description="Joined GGUF files and converted embedders [<data_dir>/models]; share it across data dirs.",
     )
     collection: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    store: Literal["faiss", "milvus"] = "faiss"
+    store: StoreName = "faiss"
     milvus_uri: str = Field(
         "",
         description="Path ending in .db = Milvus Lite (default: <data_dir>/milvus.db); http://host:19530 = server.",

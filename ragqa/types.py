@@ -16,6 +16,10 @@ VERIFY_MODES: tuple[VerifyMode, ...] = get_args(VerifyMode)
 SearchMode = Literal["hybrid", "dense", "bm25", "native"]
 SEARCH_MODES: tuple[SearchMode, ...] = get_args(SearchMode)
 
+# Where dense vectors live (settings ``store``): faiss — HNSW files in the data dir; milvus — Milvus Lite or server.
+StoreName = Literal["faiss", "milvus"]
+STORE_NAMES: tuple[StoreName, ...] = get_args(StoreName)
+
 
 @dataclass(frozen=True, slots=True)
 class Document:

@@ -450,6 +450,15 @@ class CollectionReader:
         self.state = self._load()
         return True
 
+    def documents(self, *, offset: int, limit: int) -> list[DocumentRow]:
+        return self.docstore.documents(offset=offset, limit=limit)
+
+    def document(self, doc_id: str) -> DocumentRow | None:
+        return self.docstore.document(doc_id)
+
+    def document_count(self) -> int:
+        return self.docstore.counts()["documents"]
+
     def stats(self) -> dict[str, Any]:
         counts = self.docstore.counts()
         dense = self.state.dense

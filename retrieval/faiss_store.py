@@ -14,7 +14,7 @@ import numpy as np
 
 from ragqa.config import Settings
 from ragqa.errors import IndexCorruptError, IndexMismatchError
-from ragqa.retrieval.vector_store import VectorStore, register_backend
+from ragqa.retrieval.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ class FaissHNSWStore(VectorStore):
         return store
 
 
-def _create(settings: Settings, dim: int) -> VectorStore:
+def create(settings: Settings, dim: int) -> VectorStore:
     set_faiss_threads(settings.threads)
     return FaissHNSWStore(
         dim,
@@ -170,11 +170,9 @@ def _create(settings: Settings, dim: int) -> VectorStore:
     )
 
 
-def _load(settings: Settings, directory: Path) -> VectorStore:
+def load(settings: Settings, directory: Path) -> VectorStore:
     set_faiss_threads(settings.threads)
     return FaissHNSWStore.load(
         directory, ef_search=settings.hnsw_ef_search, compact_ratio=settings.compact_ratio
     )
 
-
-register_backend("faiss", _create, _load)

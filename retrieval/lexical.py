@@ -14,7 +14,8 @@ import rjieba
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
+from ragqa.cjk import CJK_RUN
+
 _WORD = re.compile(r"[^\W_]+")
 _ZH_STOPWORDS = frozenset(
     [
@@ -103,7 +104,7 @@ class LexicalTokenizer:
     def tokenize(self, text: str) -> list[str]:
         out: list[str] = []
         pos = 0
-        for m in _CJK_RUN.finditer(text):
+        for m in CJK_RUN.finditer(text):
             if m.start() > pos:
                 self._latin(text[pos : m.start()], out)
             out.extend(t for t in self._cut(m.group()) if t not in _ZH_STOPWORDS)

@@ -27,7 +27,7 @@ from ragqa.errors import (
     VectorStoreError,
     VectorStoreUnavailableError,
 )
-from ragqa.retrieval.vector_store import VectorStore, register_backend
+from ragqa.retrieval.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -267,8 +267,6 @@ class MilvusStore(VectorStore):
                 scores[row, col] = float(hit["distance"])
         return scores, ids
 
-
-register_backend("milvus", MilvusStore.create, MilvusStore.load)
 
 
 def _hits(results: Any) -> list[tuple[int, float]]:

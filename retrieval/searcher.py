@@ -3,44 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 from ragqa.config import Settings
 from ragqa.errors import InputError
 from ragqa.retrieval.collection import CollectionReader, IndexState
-from ragqa.retrieval.docstore import StoredChunk
 from ragqa.retrieval.embedders import Embedder
 from ragqa.retrieval.fusion import reciprocal_rank_fusion
 from ragqa.retrieval.lexical import LexicalTokenizer
+from ragqa.retrieval.retriever import SearchResult, hit_from_row
 from ragqa.types import SEARCH_MODES, Hit, SearchMode
 
 Mode = SearchMode
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")  # every store; "native" needs store=milvus
 MAX_QUERY_CHARS = 4000
-
-
-@dataclass(slots=True)
-class SearchResult:
-    hits: list[Hit]
-    mode: Mode
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-
-def _hit(
-    row: StoredChunk, score: float, ranks: dict[str, int | None], scores: dict[str, float | None]
-) -> Hit:
-    return Hit(
-        chunk_id=row.chunk_id,
-        doc_id=row.doc_id,
-        score=score,
-        text=row.text,
-        title=row.title,
-        source=row.source,
-        span=(row.start, row.end),
-        ranks=ranks,
-        scores=scores,
-    )
 
 
 def _collapse(ranked: Sequence[tuple[int, float]], doc_of: dict[int, str]) -> list[tuple[int, float]]:
@@ -56,11 +32,24 @@ def _collapse(ranked: Sequence[tuple[int, float]], doc_of: dict[int, str]) -> li
     return out
 
 
+NativeSearch = Callable[[str, int, int], SearchResult]  # (query, k, depth): a store's own fused search
+
+
 class Searcher:
-    def __init__(self, settings: Settings, reader: CollectionReader, embedder: Embedder) -> None:
+    """The collection's :class:`~ragqa.retrieval.retriever.Retriever`: BM25, dense, and RRF over both."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        reader: CollectionReader,
+        embedder: Embedder,
+        *,
+        native: NativeSearch | None = None,
+    ) -> None:
         self.settings = settings
         self.reader = reader
         self.embedder = embedder
+        self.native = native
         reader.check_embedder(embedder.name, embedder.dim)
         self.tokenizer = LexicalTokenizer(settings.cjk_segmentation)
 
@@ -81,23 +70,6 @@ class Searcher:
         timings["dense"] = (time.perf_counter() - t1) * 1000
         return [(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
 
-    def _native(self, query: str, k: int, depth: int) -> SearchResult:
-        from ragqa.retrieval.milvus_store import MilvusStore, native_hybrid
-
-        dense = self.reader.state.dense
-        if not isinstance(dense, MilvusStore):
-            raise InputError("search mode 'native' fuses inside Milvus: it needs RAGQA_STORE=milvus")
-        started = time.perf_counter()
-        vector = self.embedder.embed_query(query)
-        fused = native_hybrid(dense, query, vector, k, depth=max(depth, k), rrf_k=self.settings.rrf_k)
-        rows = self.reader.docstore.chunks_by_vid(vid for vid, _ in fused)
-        hits = [
-            _hit(row, score, {"native": rank}, {"native": score})
-            for rank, (vid, score) in enumerate(fused, start=1)
-            if (row := rows.get(vid)) is not None
-        ]
-        return SearchResult(hits, "native", {"total": (time.perf_counter() - started) * 1000})
-
     def search(
         self,
         query: str,
@@ -113,7 +85,9 @@ class Searcher:
         if len(query) > MAX_QUERY_CHARS:
             raise InputError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
         if mode == "native":
-            return self._native(query, k or self.settings.top_k, depth or self.settings.fusion_depth)
+            if self.native is None:
+                raise InputError("search mode 'native' fuses inside Milvus: it needs RAGQA_STORE=milvus")
+            return self.native(query, k or self.settings.top_k, depth or self.settings.fusion_depth)
         if mode not in MODES:
             raise InputError(f"unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}")
         k = k or self.settings.top_k
@@ -159,7 +133,7 @@ class Searcher:
             if row is None:  # deleted after this generation was loaded
                 continue
             hits.append(
-                _hit(
+                hit_from_row(
                     row,
                     score,
                     {name: ranks.get(name) for name in lists},

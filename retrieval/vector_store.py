@@ -10,6 +10,7 @@ import numpy as np
 
 from ragqa.config import Settings
 from ragqa.errors import ConfigError
+from ragqa.types import STORE_NAMES
 
 
 class VectorStore(ABC):
@@ -40,23 +41,19 @@ class VectorStore(ABC):
 
 StoreFactory = Callable[[Settings, int], VectorStore]
 StoreLoader = Callable[[Settings, Path], VectorStore]
-_BACKENDS: dict[str, tuple[StoreFactory, StoreLoader]] = {}
-
-
-def register_backend(name: str, create: StoreFactory, load: StoreLoader) -> None:
-    _BACKENDS[name] = (create, load)
 
 
 def _backend(name: str) -> tuple[StoreFactory, StoreLoader]:
-    if name == "faiss" and name not in _BACKENDS:
-        import ragqa.retrieval.faiss_store
-    if name == "milvus" and name not in _BACKENDS:
-        import ragqa.retrieval.milvus_store  # noqa: F401 - registers itself
-    if name not in _BACKENDS:
-        raise ConfigError(
-            f"vector store {name!r} is not available; known: {', '.join(sorted(_BACKENDS)) or 'faiss'}"
-        )
-    return _BACKENDS[name]
+    """The store named in settings, imported only when picked (pymilvus is not loaded for FAISS)."""
+    if name == "faiss":
+        from ragqa.retrieval import faiss_store
+
+        return faiss_store.create, faiss_store.load
+    if name == "milvus":
+        from ragqa.retrieval.milvus_store import MilvusStore
+
+        return MilvusStore.create, MilvusStore.load
+    raise ConfigError(f"vector store {name!r} is not available; known: {', '.join(STORE_NAMES)}")
 
 
 def create_vector_store(settings: Settings, dim: int) -> VectorStore:

@@ -71,7 +71,7 @@ async def _save_uploads(services: Services, request: Request) -> list[Path]:
     settings = services.settings
     if replace is not None:
         reader = await anyio.to_thread.run_sync(_reader, services)
-        row = reader.docstore.document(replace)
+        row = reader.document(replace)
         if row is None:
             raise ApiError(404, "not_found", f"no document {replace!r} to replace")
         name, data = staged[0]
@@ -117,7 +117,7 @@ async def upload(request: Request, services: ServicesDep) -> Any:
 
 
 def _reader(services: Services) -> CollectionReader:
-    return services.searcher().reader
+    return services.reader()
 
 
 @router.get("/v1/documents", response_model=DocumentPage)
@@ -127,8 +127,8 @@ async def list_documents(
     limit: int = Query(50, ge=1, le=500),
 ) -> DocumentPage:
     reader = await anyio.to_thread.run_sync(_reader, services)
-    rows = reader.docstore.documents(offset=offset, limit=limit)
-    total = reader.docstore.counts()["documents"]
+    rows = reader.documents(offset=offset, limit=limit)
+    total = reader.document_count()
     return DocumentPage(
         documents=[DocumentOut.model_validate(r, from_attributes=True) for r in rows],
         offset=offset,
@@ -142,7 +142,7 @@ async def list_documents(
 )
 async def get_document(doc_id: str, services: ServicesDep) -> DocumentOut:
     reader = await anyio.to_thread.run_sync(_reader, services)
-    row = reader.docstore.document(doc_id)
+    row = reader.document(doc_id)
     if row is None:
         raise ApiError(404, "not_found", f"no document {doc_id!r}")
     return DocumentOut.model_validate(row, from_attributes=True)
@@ -157,7 +157,7 @@ async def delete_document(doc_id: str, services: ServicesDep) -> DeleteResponse:
     from ragqa.ingest.pipeline import Ingestor
 
     reader = await anyio.to_thread.run_sync(_reader, services)
-    if reader.docstore.document(doc_id) is None:
+    if reader.document(doc_id) is None:
         raise ApiError(404, "not_found", f"no document {doc_id!r}")
 
     def run() -> list[str]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ragqa.cjk import CJK_CHAR
 from ragqa.generation.citations import CITATION_GROUP, CITATION_NUMBER
-from ragqa.generation.prompt import CJK_CHAR
 from ragqa.sentences import split_sentences
 
 # Clause boundaries: semicolons, and commas that open a new finite clause ("..., but ...", "……，但……").

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ragqa.generation.prompt import CJK_CHAR
+from ragqa.cjk import CJK_CHAR
 from ragqa.generation.verify.chinese_numbers import MEASURE_WORDS, digits_for_numerals
 from ragqa.retrieval.lexical import LexicalTokenizer
 

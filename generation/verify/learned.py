@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ragqa.cjk import CJK_CHAR
 from ragqa.errors import ConfigError
-from ragqa.generation.prompt import CJK_CHAR
 from ragqa.hashing import file_sha256
 from ragqa.sentences import split_sentences
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragqa.generation.prompt import CJK_CHAR
+from ragqa.cjk import CJK_CHAR
 from ragqa.generation.verify.checker import ClaimCheck, SupportChecker, cheap_signals
 from ragqa.generation.verify.claims import split_claims
 from ragqa.generation.verify.judge import Verdict

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ragqa.generation.prompt import CJK_CHAR
+from ragqa.cjk import CJK_CHAR
 from ragqa.retrieval.embedders import Embedder
 from ragqa.sentences import split_sentences
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from ragqa.cjk import is_chinese
 from ragqa.config import Settings
 from ragqa.generation.answerer import Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.llamacpp_backend import LlamaCppBackend, LlamaCppServer, free_port
 from ragqa.generation.openai_backend import OpenAIBackend
-from ragqa.generation.prompt import is_chinese
 from ragqa.generation.sampling import SamplingParams
 from ragqa.ingest.pipeline import Ingestor
 from ragqa.retrieval.service import open_searcher

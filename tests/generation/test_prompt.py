@@ -1,7 +1,8 @@
 import pytest
 
+from ragqa.cjk import is_chinese
 from ragqa.errors import InputError
-from ragqa.generation.prompt import SYSTEM_PROMPT, is_chinese, pack_prompt, refusal_text
+from ragqa.generation.prompt import SYSTEM_PROMPT, pack_prompt, refusal_text
 from ragqa.types import Hit
 
 

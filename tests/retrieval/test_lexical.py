@@ -3,7 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ragqa.retrieval.lexical import _CJK_RUN, LexicalTokenizer
+from ragqa.cjk import CJK_RUN
+from ragqa.retrieval.lexical import LexicalTokenizer
 
 
 def test_english_is_stemmed_and_stopwords_dropped() -> None:
@@ -24,6 +25,6 @@ def test_rjieba_matches_jieba_on_real_chinese_text(shared_data: Path) -> None:
 
     data = json.loads((shared_data / "cmrc2018" / "cmrc2018_trial.squad.json").read_text(encoding="utf-8"))
     contexts = [p["context"] for article in data["data"][:20] for p in article["paragraphs"]]
-    runs = [run for c in contexts for run in _CJK_RUN.findall(c)]  # we segment CJK runs only
+    runs = [run for c in contexts for run in CJK_RUN.findall(c)]  # we segment CJK runs only
     same = sum(rjieba.cut(run) == list(jieba.cut(run)) for run in runs)
     assert len(runs) > 500 and same / len(runs) >= 0.99

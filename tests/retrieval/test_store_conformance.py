@@ -14,6 +14,7 @@ from ragqa.ingest.pipeline import Ingestor
 from ragqa.retrieval.collection import CollectionReader
 from ragqa.retrieval.embedders import Embedder
 from ragqa.retrieval.searcher import Searcher
+from ragqa.retrieval.service import open_searcher
 from ragqa.retrieval.vector_store import create_vector_store, load_vector_store
 
 STORES = ["faiss", "milvus"]
@@ -155,7 +156,7 @@ def test_milvus_native_hybrid_is_rrf_of_its_own_lists(
         ingestor.ingest_paths(
             [docs_dir / "overview.md", docs_dir / "configuration.md", docs_dir / "troubleshooting.md"]
         )
-    searcher = Searcher(milvus, CollectionReader(milvus), embedder)
+    searcher = open_searcher(milvus)  # as the CLI and API open it: native search comes with store=milvus
     store = searcher.reader.state.dense
     assert isinstance(store, MilvusStore)
     for query in ("reciprocal rank fusion", "what happens when a file cannot be read", "HNSW efSearch"):
@@ -177,4 +178,4 @@ def test_milvus_native_hybrid_is_rrf_of_its_own_lists(
     with Ingestor(faiss, embedder=embedder, progress=False) as ingestor:
         ingestor.ingest_paths([docs_dir / "overview.md"])
     with pytest.raises(InputError, match="RAGQA_STORE=milvus"):
-        Searcher(faiss, CollectionReader(faiss), embedder).search("x", mode="native")
+        open_searcher(faiss).search("x", mode="native")
