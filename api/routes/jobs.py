@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from ragqa.api.deps import ServicesDep
+from ragqa.api.deps import PageDep, ServicesDep
 from ragqa.api.errors import ApiError
 from ragqa.api.schemas import ErrorResponse, JobOut, JobPage
 from ragqa.ingest.jobs import Job
@@ -18,12 +18,8 @@ def _out(job: Job | None, job_id: str) -> JobOut:
 
 
 @router.get("/v1/jobs", response_model=JobPage)
-async def list_jobs(
-    services: ServicesDep,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=1_000_000_000),
-) -> JobPage:
-    jobs = services.jobs.store.list(limit=limit, offset=offset)
+async def list_jobs(services: ServicesDep, page: PageDep) -> JobPage:
+    jobs = services.jobs.store.list(limit=page.limit, offset=page.offset)
     return JobPage(jobs=[_out(job, job.id) for job in jobs])
 
 
