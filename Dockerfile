@@ -2,11 +2,11 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    HF_HUB_OFFLINE=1 RAGQA_DATA_DIR=/data RAGQA_API_HOST=0.0.0.0 RAGQA_API_PORT=8080
+    HF_HUB_OFFLINE=1 RAGQA_DATA_DIR=/data RAGQA_MODELS_DIR=/data/models RAGQA_API_HOST=0.0.0.0 RAGQA_API_PORT=8080
 
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY ragqa ./ragqa
 COPY ingest ./ingest
 COPY retrieval ./retrieval
@@ -14,7 +14,7 @@ COPY generation ./generation
 COPY api ./api
 COPY eval ./eval
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
-    && pip install .
+    && pip install -c requirements.lock .
 
 # run as an unprivileged user that owns only the data volume
 RUN useradd --system --uid 10001 --home-dir /data --no-create-home ragqa \

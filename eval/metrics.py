@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import pytrec_eval
+from ragqa.extras import require
+
+pytrec_eval = require("pytrec_eval", "eval", "the retrieval eval")
 
 Run = dict[str, dict[str, float]]
 Qrels = dict[str, dict[str, int]]

@@ -58,6 +58,12 @@ _KEY_HASH = re.compile(r"sha256:[0-9a-f]{64}")
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})  # where a server without API keys may listen
 
 
+def user_cache_dir() -> Path:
+    """Where ragqa keeps what it derives from packaged models (the XDG base-directory convention)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "ragqa"
+
+
 class Settings(BaseSettings):
     """Every setting ragqa reads; env var names are ``RAGQA_`` + the field name in upper case."""
 
@@ -66,7 +72,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".ragqa"), description="Everything ragqa writes lives here.")
     models_dir: Path | None = Field(
         None,
-        description="Joined GGUF files and converted embedders [<data_dir>/models]; share it across data dirs.",
+        description="Joined GGUF files and converted embedders, one copy per machine for every data dir "
+        "[$XDG_CACHE_HOME/ragqa/models, else ~/.cache/ragqa/models].",
     )
     collection: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     store: StoreName = "faiss"
@@ -243,7 +250,7 @@ class Settings(BaseSettings):
 
     @property
     def model_cache(self) -> Path:
-        return self.models_dir or self.data_dir / "models"
+        return self.models_dir or user_cache_dir() / "models"
 
     @property
     def collection_dir(self) -> Path:

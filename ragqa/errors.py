@@ -17,6 +17,12 @@ class ConfigError(RagqaError):
     exit_code = 2
 
 
+class MissingExtraError(ConfigError):
+    """A feature whose packages are an optional extra that is not installed."""
+
+    code = "missing_extra"
+
+
 class InputError(RagqaError):
     """Bad input from the user: an empty question, a path that does not exist, bad flags."""
 

@@ -12,6 +12,9 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger().setLevel(level.upper())
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    for handler in root.handlers:  # also below libraries that set their own loggers' levels (bm25s: DEBUG)
+        handler.setLevel(level.upper())
     for name in _NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ragqa.config import Settings
 from ragqa.errors import ConfigError
+from ragqa.extras import require
 from ragqa.types import STORE_NAMES
 
 
@@ -43,13 +44,17 @@ StoreFactory = Callable[[Settings, int], VectorStore]
 StoreLoader = Callable[[Settings, Path], VectorStore]
 
 
-def _backend(name: str) -> tuple[StoreFactory, StoreLoader]:
+def _backend(settings: Settings) -> tuple[StoreFactory, StoreLoader]:
     """The store named in settings, imported only when picked (pymilvus is not loaded for FAISS)."""
+    name = settings.store
     if name == "faiss":
         from ragqa.retrieval import faiss_store
 
         return faiss_store.create, faiss_store.load
     if name == "milvus":
+        require("pymilvus", "milvus", "store=milvus")
+        if not settings.milvus_uri.startswith(("http://", "https://", "tcp://")):
+            require("milvus_lite", "milvus", "Milvus Lite (store=milvus without a server URI)")
         from ragqa.retrieval.milvus_store import MilvusStore
 
         return MilvusStore.create, MilvusStore.load
@@ -57,8 +62,8 @@ def _backend(name: str) -> tuple[StoreFactory, StoreLoader]:
 
 
 def create_vector_store(settings: Settings, dim: int) -> VectorStore:
-    return _backend(settings.store)[0](settings, dim)
+    return _backend(settings)[0](settings, dim)
 
 
 def load_vector_store(settings: Settings, directory: Path) -> VectorStore:
-    return _backend(settings.store)[1](settings, directory)
+    return _backend(settings)[1](settings, directory)

@@ -58,3 +58,14 @@ def test_bad_config_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("RAGQA_CONFIG", str(tmp_path / "missing.toml"))
     with pytest.raises(ConfigError, match="not found"):
         load_settings()
+
+
+def test_models_are_cached_once_per_machine_not_per_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("RAGQA_MODELS_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    one, two = load_settings(data_dir=tmp_path / "a"), load_settings(data_dir=tmp_path / "b")
+    assert one.model_cache == two.model_cache == tmp_path / "cache" / "ragqa" / "models"
+    monkeypatch.setenv("RAGQA_MODELS_DIR", str(tmp_path / "mine"))
+    assert load_settings(data_dir=tmp_path / "a").model_cache == tmp_path / "mine"

@@ -98,3 +98,35 @@ def test_only_the_api_is_published_beyond_this_host(compose: dict) -> None:
         for port in service.get("ports", []):
             if name != "api":
                 assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+
+
+def _pins(lines: list[str]) -> dict[str, str]:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in lines:
+        req = Requirement(line)
+        exact = [s.version for s in req.specifier if s.operator == "=="]
+        pins[canonicalize_name(req.name)] = exact[0] if exact else ""
+    return pins
+
+
+def test_the_lock_file_pins_every_dependency_and_every_installer_uses_it() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    lock = _pins(
+        [ln for ln in (REPO / "requirements.lock").read_text().splitlines() if ln and not ln.startswith("#")]
+    )
+    assert all(version for version in lock.values())  # every entry exact
+    declared = project["dependencies"] + [
+        r for extra in project["optional-dependencies"].values() for r in extra if not r.startswith("ragqa[")
+    ]
+    for name, version in _pins(declared).items():
+        assert name in lock, f"{name} is a dependency but not in requirements.lock (run .ci/lock)"
+        assert not version or lock[name] == version, f"{name}: pyproject pins {version}, the lock {lock[name]}"
+    assert "-c requirements.lock" in (REPO / ".ci" / "run").read_text()
+    assert "-c requirements.lock" in (REPO / "Dockerfile").read_text()
+    readme = (REPO / "README.md").read_text()
+    assert readme.count("-c requirements.lock") >= 2  # both set-up commands
