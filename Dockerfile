@@ -14,7 +14,7 @@ COPY generation ./generation
 COPY api ./api
 COPY eval ./eval
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
-    && pip install -c requirements.lock .
+    && pip install -c requirements.lock '.[milvus]'
 
 # run as an unprivileged user that owns only the data volume
 RUN useradd --system --uid 10001 --home-dir /data --no-create-home ragqa \

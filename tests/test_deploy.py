@@ -127,6 +127,14 @@ def test_the_lock_file_pins_every_dependency_and_every_installer_uses_it() -> No
         assert name in lock, f"{name} is a dependency but not in requirements.lock (run .ci/lock)"
         assert not version or lock[name] == version, f"{name}: pyproject pins {version}, the lock {lock[name]}"
     assert "-c requirements.lock" in (REPO / ".ci" / "run").read_text()
-    assert "-c requirements.lock" in (REPO / "Dockerfile").read_text()
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert "-c requirements.lock" in dockerfile and "'.[milvus]'" in dockerfile  # compose runs store=milvus
     readme = (REPO / "README.md").read_text()
     assert readme.count("-c requirements.lock") >= 2  # both set-up commands
+
+
+def test_ci_runs_the_readme_test_command_word_for_word() -> None:
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("```bash\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert len(block) == 2 and all(line.startswith("python3 -m venv .venv && ") for line in block)
+    assert block[1] in (REPO / ".ci" / "run").read_text()
