@@ -125,7 +125,9 @@ def test_the_lock_file_pins_every_dependency_and_every_installer_uses_it() -> No
     ]
     for name, version in _pins(declared).items():
         assert name in lock, f"{name} is a dependency but not in requirements.lock (run .ci/lock)"
-        assert not version or lock[name] == version, f"{name}: pyproject pins {version}, the lock {lock[name]}"
+        assert not version or lock[name] == version, (
+            f"{name}: pyproject pins {version}, the lock {lock[name]}"
+        )
     assert "-c requirements.lock" in (REPO / ".ci" / "run").read_text()
     dockerfile = (REPO / "Dockerfile").read_text()
     assert "-c requirements.lock" in dockerfile and "'.[milvus]'" in dockerfile  # compose runs store=milvus
