@@ -108,13 +108,23 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
         if response.status_code >= 400:
             services.metrics.errors.labels(str(response.status_code)).inc()
         response.headers["X-Request-ID"] = request_id
+        client = request.client.host if request.client else "-"
         log.info(
-            "request_id=%s %s %s %d %.1fms",
-            request_id,
+            "%s %s %s %d %.1fms request_id=%s",
+            client,
             request.method,
             request.url.path,
             response.status_code,
             elapsed * 1000,
+            request_id,
+            extra={
+                "request_id": request_id,
+                "client": client,
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 1),
+            },
         )
         return response
 

@@ -21,5 +21,5 @@ def build() -> FastAPI:
     except RagqaError as exc:
         print(f"ragqa: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(settings.log_level or "INFO")
+    configure_logging(settings.log_level or "INFO", settings.log_format)
     return create_app(settings)

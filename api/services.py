@@ -13,7 +13,7 @@ from ragqa.config import Settings
 from ragqa.generation.answerer import Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.factory import create_backend
-from ragqa.ingest.jobs import JobEngine
+from ragqa.ingest.jobs import Job, JobEngine
 from ragqa.retrieval.collection import CollectionReader
 from ragqa.retrieval.searcher import Searcher
 from ragqa.retrieval.service import open_searcher
@@ -28,7 +28,7 @@ class Services:
         self.limiter = RateLimiter(settings.api_rate_limit)
         self.auth_failures = RateLimiter(settings.api_auth_failures)  # spent by failed authentications
         self.model_slots = anyio.CapacityLimiter(settings.api_model_concurrency)
-        self.jobs = JobEngine(settings, on_commit=self.refresh)
+        self.jobs = JobEngine(settings, on_commit=self._job_finished)
         self._reader: CollectionReader | None = None
         self._searcher: Searcher | None = None
         self._backend = backend
@@ -64,6 +64,22 @@ class Services:
             if self._searcher is None:
                 self._searcher = open_searcher(self.settings, reader)
             return self._searcher
+
+    def _job_finished(self, job: Job) -> None:
+        self.refresh()
+        self.metrics.ingested_chunks.inc(job.chunks_written)
+        self.metrics.jobs.labels(job.state).inc()
+
+    def update_gauges(self) -> None:
+        """Model queue and index size, read when ``/metrics`` is scraped (the index only if already open)."""
+        slots = self.model_slots.statistics()
+        self.metrics.queue_depth.set(slots.tasks_waiting)
+        self.metrics.in_flight.set(slots.borrowed_tokens)
+        reader = self._reader
+        if reader is not None:
+            counts = reader.docstore.counts()
+            self.metrics.index_chunks.set(counts["chunks"])
+            self.metrics.index_documents.set(counts["documents"])
 
     def refresh(self) -> None:
         with self._lock:

@@ -237,7 +237,7 @@ class JobStore:
 class JobEngine:
     """Runs queued jobs in a background thread (``start``) or inline (``run_pending``)."""
 
-    def __init__(self, settings: Settings, *, on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, settings: Settings, *, on_commit: Callable[[Job], None] | None = None) -> None:
         self.settings = settings
         self.store = JobStore(settings.data_dir / "jobs.sqlite")
         self.on_commit = on_commit
@@ -368,8 +368,8 @@ class JobEngine:
                 store.update(
                     job.id, state="failed", finished_at=time.time(), message=f"internal error: {exc}"
                 )
-        if self.on_commit is not None:
-            self.on_commit()
         result = store.get(job.id)
         assert result is not None
+        if self.on_commit is not None:
+            self.on_commit(result)
         return result

@@ -75,7 +75,9 @@ def _settings(*, serving: bool = False, **overrides: Any) -> Settings:
     from ragqa.logs import configure_logging
 
     settings = load_settings(**overrides)
-    configure_logging(settings.log_level or ("INFO" if serving or _VERBOSE["on"] else "WARNING"))
+    configure_logging(
+        settings.log_level or ("INFO" if serving or _VERBOSE["on"] else "WARNING"), settings.log_format
+    )
     return settings
 
 
@@ -366,6 +368,15 @@ def serve(
     settings.require_safe_serving()
     os.environ["RAGQA_DATA_DIR"] = str(settings.data_dir)
     os.environ["RAGQA_COLLECTION"] = settings.collection
+    if workers > 1:  # each worker writes its metrics here; /metrics from any of them sums all
+        import shutil
+
+        from ragqa.api.metrics import MULTIPROC_ENV
+
+        shared = settings.data_dir / "run" / "prometheus"
+        shutil.rmtree(shared, ignore_errors=True)
+        shared.mkdir(parents=True)
+        os.environ[MULTIPROC_ENV] = str(shared)
     uvicorn.run(
         "ragqa.api.asgi:build",
         factory=True,
@@ -373,6 +384,8 @@ def serve(
         port=settings.api_port,
         workers=workers,
         log_level=(settings.log_level or "INFO").lower(),
+        log_config=None,  # ragqa's logging (text or JSON) for uvicorn's lines too
+        access_log=False,  # the API logs one line per request itself, with its request id
         timeout_graceful_shutdown=30,
     )
 

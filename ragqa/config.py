@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ragqa.errors import ConfigError
+from ragqa.logs import LogFormat
 from ragqa.types import SearchMode, StoreName, VerifyMode
 
 
@@ -198,6 +199,8 @@ class Settings(BaseSettings):
         description="Log level on stderr [INFO for `ragqa serve` and the ASGI app; WARNING for the other "
         "commands, INFO with -v].",
     )
+
+    log_format: LogFormat = Field("text", description="Log lines as text, or one JSON object per line.")
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -1,20 +1,52 @@
-"""Logging set-up shared by the CLI and the API server: one line per event on stderr, noisy libraries quiet."""
+"""Logging set-up shared by the CLI and the API server: one line per event on stderr (text, or one JSON object
+per line for log collectors), noisy libraries quiet."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import time
+from typing import Literal
 
+LogFormat = Literal["text", "json"]
 _NOISY = ("sentence_transformers", "jieba", "bm25s", "httpx", "httpcore", "faiss", "urllib3", "multipart")
+_TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# LogRecord attributes that are not the caller's own fields (``extra=``)
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+class JsonFormatter(logging.Formatter):
+    """``{"time", "level", "logger", "message", ...extra fields}`` on one line; tracebacks in ``exc_info``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info:
+            entry["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str, fmt: LogFormat = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        formatter: logging.Formatter = JsonFormatter()
+        formatter.converter = time.gmtime
+    else:
+        formatter = logging.Formatter(_TEXT)
+    handler.setFormatter(formatter)
+    handler.setLevel(level.upper())  # also below libraries that set their own loggers' levels (bm25s: DEBUG)
+    handler.set_name("ragqa")
     root = logging.getLogger()
+    for old in root.handlers[:]:
+        if old.get_name() == "ragqa":  # configured again (a test, a second app): replace, never duplicate
+            root.removeHandler(old)
+    root.addHandler(handler)
     root.setLevel(level.upper())
-    for handler in root.handlers:  # also below libraries that set their own loggers' levels (bm25s: DEBUG)
-        handler.setLevel(level.upper())
     for name in _NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -71,11 +71,13 @@ class Served:
         return wait_for_job(self.client, job_id, timeout)
 
 
-def start_serve(env: dict[str, str], port: int | None = None, *, prefix: tuple[str, ...] = ()) -> Served:
+def start_serve(
+    env: dict[str, str], port: int | None = None, *, prefix: tuple[str, ...] = (), args: tuple[str, ...] = ()
+) -> Served:
     port = port or free_port()
     log = tempfile.TemporaryFile()  # noqa: SIM115 - a pipe could fill and block the server
     proc = subprocess.Popen(
-        [*prefix, sys.executable, "-m", "ragqa.cli", "serve", "--port", str(port)],
+        [*prefix, sys.executable, "-m", "ragqa.cli", "serve", "--port", str(port), *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log,

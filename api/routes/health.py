@@ -58,4 +58,5 @@ async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
 @router.get("/metrics", response_class=Response)
 async def metrics(services: ServicesDep) -> Response:
     """Prometheus text format."""
+    await anyio.to_thread.run_sync(services.update_gauges)
     return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -38,6 +38,7 @@ def answer_status(answer: Answer) -> int:
 
 def record(services: Services, answer: Answer) -> None:
     services.metrics.observe_stages(answer.timings_ms)
+    services.metrics.answers.labels(answer.status, answer.refusal_reason or "").inc()
     if answer.usage:
         services.metrics.tokens.inc(answer.usage.completion_tokens)
 

@@ -186,13 +186,24 @@ def test_backend_down_returns_503_with_sources(live_server: ServerFactory, docs_
     assert ready.json()["checks"]["index"].startswith("ok")
 
 
+def _sample(text: str, name: str) -> float:
+    return float(next(line.split()[-1] for line in text.splitlines() if line.startswith(name + " ")))
+
+
 def test_metrics_and_health(ready: httpx.Client) -> None:
     ready.post("/v1/search", json={"query": "fusion"})
     assert ready.get("/healthz").json() == {"status": "ok", "checks": {}}
     assert ready.get("/readyz").status_code == 200
+    refused = ready.post("/v1/query", json={"question": "What is the capital of Australia?"}).json()
+    assert refused["refusal_reason"] == "low_relevance"
     text = ready.get("/metrics").text
-    assert 'ragqa_requests_total{endpoint="/v1/search",method="POST",status="200"}' in text
-    assert "ragqa_stage_seconds_bucket" in text and "ragqa_request_seconds" in text
+    assert 'ragqa_http_requests_total{endpoint="/v1/search",method="POST",status="200"} 1.0' in text
+    assert "ragqa_stage_duration_seconds_bucket" in text and "ragqa_http_request_duration_seconds" in text
+    assert 'ragqa_answers_total{refusal="low_relevance",status="ok"} 1.0' in text
+    assert "ragqa_model_queue_depth 0.0" in text and "ragqa_index_documents 3.0" in text
+    assert 'ragqa_ingestion_jobs_total{state="succeeded"} 1.0' in text
+    assert _sample(text, "ragqa_ingested_chunks_total") > 0 and _sample(text, "ragqa_index_chunks") > 0
+    assert "process_cpu_seconds_total" in text and "python_gc_objects_collected_total" in text
     spec = ready.get("/openapi.json").json()
     assert {
         "/v1/query",
