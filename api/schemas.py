@@ -11,6 +11,7 @@ from ragqa.generation.verify.served import Evidence, ServedClaim
 from ragqa.ingest.jobs import Job
 from ragqa.ingest.loaders import RESERVED_KEYS
 from ragqa.retrieval.docstore import DocumentRow
+from ragqa.retrieval.filters import SearchFilter
 from ragqa.types import Hit, SearchMode, VerifyMode
 
 Mode = SearchMode
@@ -39,12 +40,33 @@ class SamplingIn(BaseModel):
     frequency_penalty: float | None = Field(None, ge=-2, le=2)
 
 
+MetadataValue = str | int | float | bool
+
+
+class FilterIn(BaseModel):
+    """Which documents may answer: metadata equality (a list = any of), a source prefix, document ids."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metadata: dict[str, MetadataValue | list[MetadataValue]] = Field(default_factory=dict, max_length=32)
+    source_prefix: str | None = Field(None, min_length=1, max_length=4096)
+    doc_ids: list[str] | None = Field(None, max_length=10000)
+
+    def to_filter(self) -> SearchFilter:
+        return SearchFilter.build(self.metadata, self.source_prefix, self.doc_ids)
+
+
+def search_filter(body: FilterIn | None) -> SearchFilter | None:
+    return body.to_filter() if body is not None else None
+
+
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(..., min_length=1, max_length=4000)
     mode: Mode = "hybrid"
     k: int = Field(10, ge=1, le=100)
+    filter: FilterIn | None = None
 
 
 HitOut = model_of(Hit, "HitOut")
@@ -65,6 +87,7 @@ class QueryRequest(BaseModel):
     stream: bool = False
     sampling: SamplingIn = Field(default_factory=SamplingIn)
     verify: VerifyMode | None = Field(None, description="off | annotate | drop | strict [server setting]")
+    filter: FilterIn | None = None
 
 
 class CitationOut(ResponseModel):
@@ -187,3 +210,4 @@ class ChatRequest(BaseModel):
     verify: VerifyMode | None = Field(
         None, description="ragqa extra: off | annotate | drop | strict [server setting]"
     )
+    filter: FilterIn | None = Field(None, description="ragqa extra: which documents may answer")

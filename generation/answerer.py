@@ -22,6 +22,7 @@ from ragqa.generation.policy import AnswerPolicy
 from ragqa.generation.prompt import PackedPrompt, pack_prompt, refusal_text
 from ragqa.generation.sampling import SamplingParams
 from ragqa.generation.verify.served import AnswerVerifier, Verification
+from ragqa.retrieval.filters import SearchFilter
 from ragqa.retrieval.retriever import Retriever
 from ragqa.types import Hit, SearchMode, VerifyMode
 
@@ -168,7 +169,9 @@ class Answerer:
             return self.settings.refusal_min_score
         return RELEVANCE_FLOOR.get(self.retriever.embedder.name, 0.0)
 
-    def _prepare(self, question: str, k: int | None, mode: SearchMode) -> _Prepared:
+    def _prepare(
+        self, question: str, k: int | None, mode: SearchMode, search_filter: SearchFilter | None = None
+    ) -> _Prepared:
         question = question.strip()
         if not question:
             raise InputError("the question is empty")
@@ -185,7 +188,9 @@ class Answerer:
                 return _Prepared(question, [], timings, early)
         t0 = time.perf_counter()
         wanted = k or self.settings.answer_k
-        result = self.retriever.search(question, mode=mode, k=wanted * 2)  # room for duplicates
+        result = self.retriever.search(  # room for duplicates
+            question, mode=mode, k=wanted * 2, search_filter=search_filter
+        )
         timings["retrieval"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieval_{k}": v for k, v in result.timings_ms.items() if k != "total"})
         hits = distinct_hits(result.hits, wanted)
@@ -312,19 +317,25 @@ class Answerer:
         params: SamplingParams | None = None,
         k: int | None = None,
         mode: SearchMode = "hybrid",
+        search_filter: SearchFilter | None = None,
     ) -> list[Hit]:
         """The sources ``answer`` would give the model (or cite in a refusal), without generating: retrieval is
         deterministic, so an eval can re-check an earlier answer's claims against exactly its sources."""
-        prepared = self._prepare(question, k, mode)
+        prepared = self._prepare(question, k, mode, search_filter)
         if prepared.early is not None:
             return prepared.early.sources
         return self._pack(prepared, params or SamplingParams()).sources
 
     def _start(
-        self, question: str, params: SamplingParams | None, k: int | None, mode: SearchMode
+        self,
+        question: str,
+        params: SamplingParams | None,
+        k: int | None,
+        mode: SearchMode,
+        search_filter: SearchFilter | None,
     ) -> tuple[_Prepared, SamplingParams]:
         params = params or SamplingParams()
-        prepared = self._prepare(question, k, mode)
+        prepared = self._prepare(question, k, mode, search_filter)
         if prepared.early is not None:
             prepared.early.timings_ms, prepared.early.sampling = prepared.timings, params
         return prepared, params
@@ -343,9 +354,10 @@ class Answerer:
         params: SamplingParams | None = None,
         k: int | None = None,
         mode: SearchMode = "hybrid",
+        search_filter: SearchFilter | None = None,
         verify: VerifyMode | None = None,
     ) -> Answer:
-        prepared, params = self._start(question, params, k, mode)
+        prepared, params = self._start(question, params, k, mode, search_filter)
         if prepared.early is not None:
             return prepared.early
         try:
@@ -365,11 +377,12 @@ class Answerer:
         params: SamplingParams | None = None,
         k: int | None = None,
         mode: SearchMode = "hybrid",
+        search_filter: SearchFilter | None = None,
         verify: VerifyMode | None = None,
     ) -> Iterator[AnswerEvent]:
         """``sources`` first, then ``token`` events as generated, then ``done`` with the checked and verified
         :class:`Answer`, whose text replaces the streamed one (claims the sources do not support are gone)."""
-        prepared, params = self._start(question, params, k, mode)
+        prepared, params = self._start(question, params, k, mode, search_filter)
         if prepared.early is not None:
             yield AnswerEvent("sources", sources=prepared.early.sources)
             yield AnswerEvent("token", delta=prepared.early.answer)

@@ -57,6 +57,14 @@ CollectionOpt = Annotated[
     str | None, typer.Option("--collection", "-c", help="Collection name [env RAGQA_COLLECTION].")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+FilterOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--filter",
+        "-f",
+        help="Only documents whose metadata has key=value (repeatable; a key given twice accepts either).",
+    ),
+]
 ModeOpt = Annotated[
     SearchMode | None,
     typer.Option(
@@ -145,6 +153,7 @@ def search(
     k: Annotated[
         int | None, typer.Option("--k", "-k", min=1, max=1000, help="Number of hits [default: 10].")
     ] = None,
+    where: FilterOpt = None,
     data_dir: DataDir = None,
     collection: CollectionOpt = None,
     as_json: JsonOpt = False,
@@ -154,7 +163,7 @@ def search(
 
     settings = _settings(data_dir=data_dir, collection=collection)
     searcher = open_searcher(settings)
-    result = searcher.search(query, mode=mode or settings.search_mode, k=k)
+    result = searcher.search(query, mode=mode or settings.search_mode, k=k, search_filter=_filter(where))
     if as_json:
         _print_json(
             {"hits": [h.to_json() for h in result.hits], "mode": result.mode, "timings_ms": result.timings_ms}
@@ -199,6 +208,7 @@ def ask(
             "strict (refuse if any is unsupported) [env RAGQA_VERIFY, drop]."
         ),
     ] = None,
+    where: FilterOpt = None,
     data_dir: DataDir = None,
     collection: CollectionOpt = None,
     as_json: JsonOpt = False,
@@ -223,10 +233,11 @@ def ask(
     )
     answerer = Answerer(settings, open_searcher(settings), lambda: create_backend(settings))
     search_mode = mode or settings.search_mode
+    scope = _filter(where)
     if stream and not as_json:
         result = None
         streamed: list[str] = []
-        for event in answerer.stream(question, params=params, k=k, mode=search_mode):
+        for event in answerer.stream(question, params=params, k=k, mode=search_mode, search_filter=scope):
             if event.kind == "token":
                 streamed.append(event.delta)
                 typer.echo(event.delta, nl=False)
@@ -236,7 +247,7 @@ def ask(
         if result is not None and result.answer.strip() != "".join(streamed).strip():
             typer.echo(f"\nAs verified:\n{result.answer}")  # unsupported claims removed, or a refusal
     else:
-        result = answerer.answer(question, params=params, k=k, mode=search_mode)
+        result = answerer.answer(question, params=params, k=k, mode=search_mode, search_filter=scope)
         if as_json:
             _print_json(result.to_json())
             _exit_if_unavailable(result)
@@ -245,6 +256,12 @@ def ask(
     assert result is not None
     _print_answer_footer(result)
     _exit_if_unavailable(result)
+
+
+def _filter(assignments: list[str] | None) -> Any:
+    from ragqa.retrieval.filters import SearchFilter
+
+    return SearchFilter.from_assignments(assignments) if assignments else None
 
 
 def _exit_if_unavailable(result: Any) -> None:

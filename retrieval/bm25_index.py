@@ -37,14 +37,19 @@ class BM25Index:
         model.index(tokens, show_progress=False)
         self._model = model
 
-    def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
-        """Top ``k`` ``(vid, score)`` with a positive score, best first."""
+    def search(
+        self, query_tokens: list[str], k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Top ``k`` ``(vid, score)`` with a positive score, best first; only ``allowed`` vids (sorted) when
+        given — masked before the top ``k`` are picked, so k permitted chunks come back if k match."""
         if self._model is None or not query_tokens or k <= 0:
             return []
         known = [t for t in query_tokens if t in self._model.vocab_dict]
         if not known:
             return []
         scores = self._model.get_scores(known)
+        if allowed is not None:
+            scores = np.where(np.isin(self.vids, allowed, assume_unique=True), scores, 0.0)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ragqa.errors import (
     IndexMissingError,
 )
+from ragqa.retrieval.filters import SearchFilter
 from ragqa.retrieval.fsutil import storage_error
 from ragqa.retrieval.sqlite_errors import cannot_write_beside, sqlite_error, translated_sqlite
 from ragqa.types import Chunk
@@ -216,6 +219,26 @@ class DocStore:
             vids,
         )
         return {r[0]: StoredChunk(*r) for r in rows}
+
+    def vids_where(self, search_filter: SearchFilter) -> np.ndarray:
+        """Sorted ids of the chunks whose documents ``search_filter`` permits."""
+        columns = "SELECT doc_id, source, metadata FROM documents"
+        if search_filter.doc_ids is not None:
+            rows: Iterable[tuple[Any, ...]] = self._select_in(
+                f"{columns} WHERE doc_id IN ({{marks}})", sorted(search_filter.doc_ids)
+            )
+        elif search_filter.source_prefix is not None:  # narrowed in SQL; matches() checks exactly
+            prefix = search_filter.source_prefix
+            rows = self._db.execute(f"{columns} WHERE substr(source, 1, ?) = ?", (len(prefix), prefix))
+        else:
+            rows = self._db.execute(columns)
+        docs = [
+            doc_id
+            for doc_id, source, metadata in rows
+            if search_filter.matches(doc_id, source, json.loads(metadata))
+        ]
+        vids = [r[0] for r in self._select_in("SELECT vid FROM chunks WHERE doc_id IN ({marks})", docs)]
+        return np.unique(np.asarray(vids, dtype=np.int64))
 
     def doc_of_vids(self, vids: Iterable[int]) -> dict[int, str]:
         return dict(self._select_in("SELECT vid, doc_id FROM chunks WHERE vid IN ({marks})", vids))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from ragqa.config import Settings
 from ragqa.errors import InputError
 from ragqa.retrieval.collection import CollectionReader
@@ -18,13 +20,15 @@ class MilvusHybridSearch:
         self.reader = reader
         self.embedder = embedder
 
-    def __call__(self, query: str, k: int, depth: int) -> SearchResult:
+    def __call__(self, query: str, k: int, depth: int, allowed: np.ndarray | None = None) -> SearchResult:
         dense = self.reader.state.dense
         if not isinstance(dense, MilvusStore):
             raise InputError("search mode 'native' fuses inside Milvus: it needs RAGQA_STORE=milvus")
         started = time.perf_counter()
         vector = self.embedder.embed_query(query)
-        fused = native_hybrid(dense, query, vector, k, depth=max(depth, k), rrf_k=self.settings.rrf_k)
+        fused = native_hybrid(
+            dense, query, vector, k, depth=max(depth, k), rrf_k=self.settings.rrf_k, allowed=allowed
+        )
         rows = self.reader.docstore.chunks_by_vid(vid for vid, _ in fused)
         hits = [
             hit_from_row(row, score, {"native": rank}, {"native": score})

@@ -248,11 +248,13 @@ class MilvusStore(VectorStore):
             self._count = int(rows[0]["count(*)"]) if rows else 0
         return self._count + len(self._pending_add)
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         scores = np.zeros((len(queries), k), np.float32)
         ids = np.full((len(queries), k), -1, np.int64)
-        if k <= 0 or not self.exists:
+        if k <= 0 or not self.exists or (allowed is not None and not len(allowed)):
             return scores, ids
         results = self.client.search(
             self.name,
@@ -260,12 +262,18 @@ class MilvusStore(VectorStore):
             limit=k,
             anns_field="vector",
             search_params={"metric_type": "IP", "params": {"ef": max(self.ef_search, k)}},
+            **vid_filter(allowed),
         )
         for row, hits in enumerate(results):
             for col, hit in enumerate(hits[:k]):
                 ids[row, col] = int(hit["vid"])
                 scores[row, col] = float(hit["distance"])
         return scores, ids
+
+
+def vid_filter(allowed: np.ndarray | None) -> dict[str, str]:
+    """A Milvus boolean expression keeping the ``allowed`` vids (applied by Milvus during the search)."""
+    return {} if allowed is None else {"filter": f"vid in [{','.join(map(str, allowed.tolist()))}]"}
 
 
 def _hits(results: Any) -> list[tuple[int, float]]:
@@ -284,18 +292,29 @@ def native_bm25(store: MilvusStore, query: str, k: int) -> list[tuple[int, float
 
 
 def native_hybrid(
-    store: MilvusStore, query: str, vector: np.ndarray, k: int, *, depth: int, rrf_k: int
+    store: MilvusStore,
+    query: str,
+    vector: np.ndarray,
+    k: int,
+    *,
+    depth: int,
+    rrf_k: int,
+    allowed: np.ndarray | None = None,
 ) -> list[tuple[int, float]]:
     """Dense + BM25 fused inside Milvus with ``RRFRanker(rrf_k)`` (each list ``depth`` deep)."""
     from pymilvus import AnnSearchRequest, RRFRanker
 
-    if not store.exists:
+    if not store.exists or (allowed is not None and not len(allowed)):
         return []
+    expr = vid_filter(allowed).get("filter")
     dense = AnnSearchRequest(
         data=[np.asarray(vector, dtype=np.float32).tolist()],
         anns_field="vector",
         param={"metric_type": "IP", "params": {"ef": max(store.ef_search, depth)}},
         limit=depth,
+        expr=expr,
     )
-    lexical = AnnSearchRequest(data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=depth)
+    lexical = AnnSearchRequest(
+        data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=depth, expr=expr
+    )
     return _hits(store.client.hybrid_search(store.name, [dense, lexical], ranker=RRFRanker(rrf_k), limit=k))

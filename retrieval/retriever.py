@@ -11,6 +11,7 @@ from typing import Protocol, TypedDict
 
 from ragqa.retrieval.docstore import StoredChunk
 from ragqa.retrieval.embedders import Embedder
+from ragqa.retrieval.filters import SearchFilter
 from ragqa.types import Hit, SearchMode
 
 
@@ -27,6 +28,7 @@ class SearchOptions(TypedDict, total=False):
     mode: SearchMode
     depth: int | None
     one_per_document: bool
+    search_filter: SearchFilter | None
 
 
 class Retriever(Protocol):
@@ -43,8 +45,10 @@ class Retriever(Protocol):
         k: int | None = None,
         depth: int | None = None,
         one_per_document: bool = False,
+        search_filter: SearchFilter | None = None,
     ) -> SearchResult:
-        """The ``k`` best chunks (or documents, one chunk each) for ``query``, best first."""
+        """The ``k`` best chunks (or documents, one chunk each) for ``query`` among those ``search_filter``
+        permits, best first."""
         ...
 
 

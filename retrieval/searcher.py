@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from ragqa.config import Settings
 from ragqa.errors import InputError
 from ragqa.retrieval.collection import CollectionReader, IndexState
 from ragqa.retrieval.embedders import Embedder
+from ragqa.retrieval.filters import SearchFilter
 from ragqa.retrieval.fusion import reciprocal_rank_fusion
 from ragqa.retrieval.lexical import LexicalTokenizer
 from ragqa.retrieval.retriever import SearchResult, hit_from_row
@@ -17,6 +21,7 @@ from ragqa.types import SEARCH_MODES, Hit, SearchMode
 Mode = SearchMode
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")  # every store; "native" needs store=milvus
 MAX_QUERY_CHARS = 4000
+_PERMITTED_CACHE = 64  # filters whose permitted chunk ids are kept (per committed generation)
 
 
 def _collapse(ranked: Sequence[tuple[int, float]], doc_of: dict[int, str]) -> list[tuple[int, float]]:
@@ -32,7 +37,8 @@ def _collapse(ranked: Sequence[tuple[int, float]], doc_of: dict[int, str]) -> li
     return out
 
 
-NativeSearch = Callable[[str, int, int], SearchResult]  # (query, k, depth): a store's own fused search
+# (query, k, depth, permitted vids or None): a store's own fused search
+NativeSearch = Callable[[str, int, int, np.ndarray | None], SearchResult]
 
 
 class Searcher:
@@ -50,14 +56,23 @@ class Searcher:
         self.reader = reader
         self.embedder = embedder
         self.native = native
+        self._permitted: dict[tuple[int, SearchFilter], np.ndarray] = {}
+        self._permitted_lock = threading.Lock()
         reader.check_embedder(embedder.name, embedder.dim)
         self.tokenizer = LexicalTokenizer(settings.cjk_segmentation)
 
-    def _bm25(self, state: IndexState, query: str, depth: int) -> list[tuple[int, float]]:
-        return state.bm25.search(self.tokenizer.tokenize(query), depth)
+    def _bm25(
+        self, state: IndexState, query: str, depth: int, allowed: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        return state.bm25.search(self.tokenizer.tokenize(query), depth, allowed)
 
     def _dense(
-        self, state: IndexState, query: str, depth: int, timings: dict[str, float]
+        self,
+        state: IndexState,
+        query: str,
+        depth: int,
+        timings: dict[str, float],
+        allowed: np.ndarray | None,
     ) -> list[tuple[int, float]]:
         dense = state.dense
         if dense is None or not len(dense):
@@ -65,10 +80,25 @@ class Searcher:
         t0 = time.perf_counter()
         vector = self.embedder.embed_query(query)
         t1 = time.perf_counter()
-        scores, ids = dense.search(vector[None, :], depth)
+        scores, ids = dense.search(vector[None, :], depth, allowed)
         timings["embed"] = (t1 - t0) * 1000
         timings["dense"] = (time.perf_counter() - t1) * 1000
         return [(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
+
+    def permitted(self, search_filter: SearchFilter | None) -> np.ndarray | None:
+        """The chunk ids ``search_filter`` permits (``None``: no filter), cached per committed generation."""
+        if not search_filter:
+            return None
+        key = (self.reader.state.generation, search_filter)
+        with self._permitted_lock:
+            cached = self._permitted.get(key)
+        if cached is None:
+            cached = self.reader.docstore.vids_where(search_filter)
+            with self._permitted_lock:
+                if len(self._permitted) >= _PERMITTED_CACHE:
+                    self._permitted.pop(next(iter(self._permitted)))
+                self._permitted[key] = cached
+        return cached
 
     def search(
         self,
@@ -78,16 +108,18 @@ class Searcher:
         k: int | None = None,
         depth: int | None = None,
         one_per_document: bool = False,
+        search_filter: SearchFilter | None = None,
     ) -> SearchResult:
         query = query.strip()
         if not query:
             raise InputError("the query is empty")
         if len(query) > MAX_QUERY_CHARS:
             raise InputError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+        allowed = self.permitted(search_filter)
         if mode == "native":
             if self.native is None:
                 raise InputError("search mode 'native' fuses inside Milvus: it needs RAGQA_STORE=milvus")
-            return self.native(query, k or self.settings.top_k, depth or self.settings.fusion_depth)
+            return self.native(query, k or self.settings.top_k, depth or self.settings.fusion_depth, allowed)
         if mode not in MODES:
             raise InputError(f"unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}")
         k = k or self.settings.top_k
@@ -98,10 +130,10 @@ class Searcher:
         lists: dict[str, list[tuple[int, float]]] = {}
         if mode in ("bm25", "hybrid"):
             t0 = time.perf_counter()
-            lists["bm25"] = self._bm25(state, query, depth)
+            lists["bm25"] = self._bm25(state, query, depth, allowed)
             timings["bm25"] = (time.perf_counter() - t0) * 1000
         if mode in ("dense", "hybrid"):
-            lists["dense"] = self._dense(state, query, depth, timings)
+            lists["dense"] = self._dense(state, query, depth, timings, allowed)
         docstore = self.reader.docstore
         key_of: dict[int, int | str] = {vid: vid for ranked in lists.values() for vid, _ in ranked}
         if one_per_document:  # rank documents by their best chunk, and fuse on documents, not chunks

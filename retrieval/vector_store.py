@@ -27,8 +27,11 @@ class VectorStore(ABC):
     def delete(self, ids: Sequence[int]) -> None: ...
 
     @abstractmethod
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(scores, ids)``, both shaped ``(len(queries), k)``; missing slots have id -1."""
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(scores, ids)``, both shaped ``(len(queries), k)``; missing slots have id -1. With
+        ``allowed`` (sorted vids), only those are searched."""
 
     @abstractmethod
     def save(self, directory: Path) -> None: ...

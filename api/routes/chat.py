@@ -15,11 +15,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from ragqa.api.deps import ServicesDep
 from ragqa.api.errors import ApiError
 from ragqa.api.routes.query import answer_status, in_model_slot, record
-from ragqa.api.schemas import ChatRequest, ErrorResponse
+from ragqa.api.schemas import ChatRequest, ErrorResponse, search_filter
 from ragqa.api.services import Services
 from ragqa.errors import RagqaError
 from ragqa.generation.answerer import Answer
 from ragqa.generation.sampling import SamplingParams, sampling_params
+from ragqa.retrieval.filters import SearchFilter
 from ragqa.types import VerifyMode
 
 router = APIRouter(tags=["openai"])
@@ -98,14 +99,19 @@ def _chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None = Non
 
 
 def _stream(
-    services: Services, question: str, params: SamplingParams, model: str, verify: VerifyMode | None
+    services: Services,
+    question: str,
+    params: SamplingParams,
+    model: str,
+    verify: VerifyMode | None,
+    where: SearchFilter | None,
 ) -> Iterator[str]:
     """Deltas as generated; the last chunk carries ``verified_answer`` (the text as served after
     verification), ``claims`` and ``verification`` as extra fields."""
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     yield _chunk(cid, model, {"role": "assistant", "content": ""})
     try:
-        for event in services.answerer().stream(question, params=params, verify=verify):
+        for event in services.answerer().stream(question, params=params, verify=verify, search_filter=where):
             if event.kind == "token" and event.delta:
                 yield _chunk(cid, model, {"content": event.delta})
             elif event.kind == "done" and event.answer is not None:
@@ -127,15 +133,16 @@ async def chat_completions(body: ChatRequest, services: ServicesDep) -> Any:
     question = _question(body)
     params = _params(body)
     model = body.model or MODEL_NAME
+    where = search_filter(body.filter)
     if body.stream:
         services.searcher()
         return StreamingResponse(
-            in_model_slot(services, _stream(services, question, params, model, body.verify)),
+            in_model_slot(services, _stream(services, question, params, model, body.verify, where)),
             media_type="text/event-stream",
         )
 
     def run() -> Answer:
-        return services.answerer().answer(question, params=params, verify=body.verify)
+        return services.answerer().answer(question, params=params, verify=body.verify, search_filter=where)
 
     answer = await anyio.to_thread.run_sync(run, limiter=services.model_slots)
     record(services, answer)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from ragqa.api.deps import ServicesDep
-from ragqa.api.schemas import ErrorResponse, QueryRequest, QueryResponse
+from ragqa.api.schemas import ErrorResponse, QueryRequest, QueryResponse, search_filter
 from ragqa.api.services import Services
 from ragqa.errors import RagqaError
 from ragqa.generation.answerer import Answer, AnswerEvent
@@ -81,7 +81,12 @@ def _events(services: Services, body: QueryRequest) -> Iterator[str]:
     params = sampling_params(**body.sampling.model_dump())
     try:
         events = services.answerer().stream(
-            body.question, params=params, k=body.k, mode=body.mode, verify=body.verify
+            body.question,
+            params=params,
+            k=body.k,
+            mode=body.mode,
+            verify=body.verify,
+            search_filter=search_filter(body.filter),
         )
         for event in events:
             yield _render(services, event)
@@ -128,7 +133,12 @@ async def query(body: QueryRequest, services: ServicesDep) -> Any:
 
     def run() -> Answer:
         return services.answerer().answer(
-            body.question, params=params, k=body.k, mode=body.mode, verify=body.verify
+            body.question,
+            params=params,
+            k=body.k,
+            mode=body.mode,
+            verify=body.verify,
+            search_filter=search_filter(body.filter),
         )
 
     answer = await anyio.to_thread.run_sync(run, limiter=services.model_slots)

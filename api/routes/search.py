@@ -4,7 +4,7 @@ import anyio
 from fastapi import APIRouter
 
 from ragqa.api.deps import ServicesDep
-from ragqa.api.schemas import ErrorResponse, SearchRequest, SearchResponse
+from ragqa.api.schemas import ErrorResponse, SearchRequest, SearchResponse, search_filter
 
 router = APIRouter(tags=["retrieval"])
 
@@ -18,7 +18,9 @@ async def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
     """Fused hits with per-retriever ranks and scores; no generation."""
 
     def run() -> SearchResponse:
-        result = services.searcher().search(body.query, mode=body.mode, k=body.k)
+        result = services.searcher().search(
+            body.query, mode=body.mode, k=body.k, search_filter=search_filter(body.filter)
+        )
         services.metrics.observe_stages({k: v for k, v in result.timings_ms.items() if k != "total"})
         return SearchResponse.model_validate(
             {"hits": [h.to_json() for h in result.hits], "mode": result.mode, "timings_ms": result.timings_ms}
