@@ -17,10 +17,10 @@ from ragqa.api.body_limit import BodyLimitMiddleware
 from ragqa.api.errors import error_response, install_error_handlers
 from ragqa.api.routes import chat, documents, health, jobs, query, search
 from ragqa.api.schemas import DocumentsIn
-from ragqa.api.security import key_matches
 from ragqa.api.services import Services
 from ragqa.config import LOOPBACK, Settings
 from ragqa.generation.backend import GenerationBackend
+from ragqa.principals import LOCAL_ADMIN, principal_for
 
 log = logging.getLogger("ragqa.api")
 
@@ -85,7 +85,7 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
         description="Grounded question answering over your own documents.",
     )
     app.state.services = services
-    app.openapi = lambda: _openapi(app, bool(settings.api_key_hashes))  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, settings.keys_configured)  # type: ignore[method-assign]
     install_error_handlers(app)
     for module in (query, search, chat, documents, jobs, health):
         app.include_router(module.router)
@@ -135,7 +135,7 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
             return error_response(413, "payload_too_large", too_large)
         client = request.client.host if request.client else "unknown"
         local = request.scope.get("server") or ("127.0.0.1", 0)
-        if not settings.api_key_hashes and local[0] not in LOOPBACK:
+        if not settings.keys_configured and local[0] not in LOOPBACK:
             return error_response(
                 403,
                 "api_keys_required",
@@ -143,9 +143,13 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
                 "(make a hash with `ragqa hash-key`)",
             )
         key = _api_key(request)
-        valid_key = bool(key) and bool(settings.api_key_hashes) and key_matches(key, settings.api_key_hashes)
-        request.state.authorized = valid_key or not settings.api_key_hashes
-        if settings.api_key_hashes and path not in _OPEN_PATHS and not valid_key:
+        principal = principal_for(key, settings) if key and settings.keys_configured else None
+        valid_key = principal is not None
+        if not settings.keys_configured:
+            principal = LOCAL_ADMIN  # loopback without keys: the one local user
+        request.state.principal = principal
+        request.state.authorized = principal is not None
+        if settings.keys_configured and path not in _OPEN_PATHS and not valid_key:
             wait = services.auth_failures.check(client)
             if wait > 0:  # guessing keys: slow down, whatever the key
                 return error_response(

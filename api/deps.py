@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from ragqa.api.errors import ApiError
 from ragqa.api.services import Services
 from ragqa.config import Settings
+from ragqa.principals import Principal
+from ragqa.types import Role
 
 
 def get_services(request: Request) -> Services:
@@ -19,7 +23,29 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.services.settings  # type: ignore[no-any-return]
 
 
+def get_principal(request: Request) -> Principal:
+    principal = getattr(request.state, "principal", None)
+    if principal is None:  # the guard lets only open paths through without one; they do not ask for it
+        raise ApiError(401, "unauthorized", "an API key is required")
+    return principal  # type: ignore[no-any-return]
+
+
+def require(role: Role) -> Callable[[Principal], Principal]:
+    """A dependency: the caller's principal, or 403 ``forbidden`` when its role is weaker than ``role``."""
+
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not principal.may(role):
+            raise ApiError(
+                403, "forbidden", f"this API key's role ({principal.role}) may not do this; needs {role}"
+            )
+        return principal
+
+    return check
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
+ReaderDep = Annotated[Principal, Depends(require("read"))]
+WriterDep = Annotated[Principal, Depends(require("write"))]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -8,11 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ragqa.api.records import ResponseModel, model_of
 from ragqa.generation.verify.served import Evidence, ServedClaim
-from ragqa.ingest.jobs import Job
+from ragqa.ingest.jobs import PRIVATE_JOB_FIELDS, Job
 from ragqa.ingest.loaders import RESERVED_KEYS
+from ragqa.principals import Principal
 from ragqa.retrieval.docstore import DocumentRow
 from ragqa.retrieval.filters import SearchFilter
-from ragqa.types import Hit, SearchMode, VerifyMode
+from ragqa.types import ACL_KEY, Hit, SearchMode, VerifyMode
 
 Mode = SearchMode
 
@@ -56,8 +57,10 @@ class FilterIn(BaseModel):
         return SearchFilter.build(self.metadata, self.source_prefix, self.doc_ids)
 
 
-def search_filter(body: FilterIn | None) -> SearchFilter | None:
-    return body.to_filter() if body is not None else None
+def search_filter(body: FilterIn | None, principal: Principal) -> SearchFilter | None:
+    """The request's filter narrowed to the documents the caller may see; ``None`` when nothing is narrowed."""
+    scoped = (body.to_filter() if body is not None else SearchFilter()).within(principal.visible_groups)
+    return scoped or None
 
 
 class SearchRequest(BaseModel):
@@ -147,11 +150,14 @@ class DocumentIn(BaseModel):
     text: str = Field(..., min_length=1)
     title: str = Field("", max_length=1000)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    acl: list[str] | None = Field(
+        None, max_length=64, description="Groups that may see it (API keys' groups); absent = every key"
+    )
 
     @field_validator("metadata")
     @classmethod
     def _no_reserved_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
-        reserved = sorted(RESERVED_KEYS & value.keys())
+        reserved = sorted((RESERVED_KEYS | {ACL_KEY}) & value.keys())
         if reserved:
             raise ValueError(f"metadata may not set the reserved field(s) {', '.join(reserved)}")
         return value
@@ -173,7 +179,7 @@ class DocumentPage(BaseModel):
     total: int
 
 
-JobOut = model_of(Job, "JobOut", exclude=frozenset({"files"}))  # the server-side paths stay private
+JobOut = model_of(Job, "JobOut", exclude=PRIVATE_JOB_FIELDS)  # server paths and key details stay private
 
 
 class JobPage(BaseModel):

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import threading
 import time
 
 from ragqa.config import LOOPBACK
+from ragqa.principals import hash_key
 
 __all__ = ["LOOPBACK", "RateLimiter", "hash_key", "key_matches"]
-
-
-def hash_key(key: str) -> str:
-    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def key_matches(key: str, hashes: list[str]) -> bool:

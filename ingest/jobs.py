@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from ragqa.config import Settings
 from ragqa.errors import RagqaError, ReadOnlyError
+from ragqa.ingest.access import DocumentAccess
 from ragqa.retrieval.sqlite_errors import sqlite_error, translated_sqlite
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,19 @@ CREATE TABLE IF NOT EXISTS jobs(
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 """
 # Columns added after the first release; older job databases gain them on open.
-_ADDED_COLUMNS = {"current_file": "TEXT", "file_crashes": "TEXT NOT NULL DEFAULT '{}'"}
+_ADDED_COLUMNS = {
+    "current_file": "TEXT",
+    "file_crashes": "TEXT NOT NULL DEFAULT '{}'",
+    "owner": "TEXT",  # the API key's name that submitted it (None: the CLI, or a server without keys)
+    "access": "TEXT",  # JSON {"acl": [...] | null, "allowed": [...] | null}: see ingest/access.py
+}
 _COLUMNS = (
     "id, collection, state, files, files_total, files_done, chunks_written, errors, message, cancel, "
-    "created_at, started_at, finished_at, attempts"
+    "created_at, started_at, finished_at, attempts, owner, access"
 )
+
+
+PRIVATE_JOB_FIELDS = frozenset({"files", "allowed_groups"})
 
 
 @dataclass(slots=True)
@@ -62,10 +71,18 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     attempts: int = 0
+    owner: str | None = None
+    acl: list[str] | None = None  # groups given to every document of the job
+    allowed_groups: list[str] | None = None  # groups its documents' acl may name (None: any)
 
     def to_json(self) -> dict[str, Any]:
-        """Every field but ``files`` (server-side paths stay private)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "files"}
+        """Every field but ``files`` and ``allowed_groups`` (server-side paths and key details stay private)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in PRIVATE_JOB_FIELDS}
+
+    @property
+    def access(self) -> DocumentAccess:
+        allowed = frozenset(self.allowed_groups) if self.allowed_groups is not None else None
+        return DocumentAccess(tuple(self.acl) if self.acl is not None else None, allowed)
 
 
 def _writable(folder: Path) -> bool:
@@ -125,7 +142,10 @@ class JobStore:
             started,
             finished,
             attempts,
+            owner,
+            access,
         ) = row
+        rules = json.loads(access) if access else {}
         return Job(
             id_,
             collection,
@@ -140,18 +160,48 @@ class JobStore:
             started,
             finished,
             attempts,
+            owner,
+            rules.get("acl"),
+            rules.get("allowed"),
         )
 
-    def create(self, collection: str, files: Sequence[str]) -> Job:
+    def create(
+        self,
+        collection: str,
+        files: Sequence[str],
+        *,
+        owner: str | None = None,
+        access: DocumentAccess | None = None,
+    ) -> Job:
         if not self.writable:
             raise ReadOnlyError("the data dir is read-only: documents cannot be added or deleted here")
+        access = access or DocumentAccess()
         job = Job(
-            uuid.uuid4().hex[:16], collection, "queued", list(files), len(files), created_at=time.time()
+            uuid.uuid4().hex[:16],
+            collection,
+            "queued",
+            list(files),
+            len(files),
+            created_at=time.time(),
+            owner=owner,
+            acl=list(access.acl) if access.acl is not None else None,
+            allowed_groups=sorted(access.allowed) if access.allowed is not None else None,
         )
+        rules = json.dumps({"acl": job.acl, "allowed": job.allowed_groups})
         with self._lock:
             self._db.execute(
-                "INSERT INTO jobs(id, collection, state, files, files_total, created_at) VALUES(?,?,?,?,?,?)",
-                (job.id, collection, job.state, json.dumps(job.files), job.files_total, job.created_at),
+                "INSERT INTO jobs(id, collection, state, files, files_total, created_at, owner, access) "
+                "VALUES(?,?,?,?,?,?,?,?)",
+                (
+                    job.id,
+                    collection,
+                    job.state,
+                    json.dumps(job.files),
+                    job.files_total,
+                    job.created_at,
+                    owner,
+                    rules,
+                ),
             )
         return job
 
@@ -159,8 +209,13 @@ class JobStore:
         row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone()
         return self._row(row) if row else None
 
-    def list(self, *, limit: int = 50, offset: int = 0, state: str | None = None) -> list[Job]:
-        where, args = ("WHERE state=?", [state]) if state else ("", [])
+    def list(
+        self, *, limit: int = 50, offset: int = 0, state: str | None = None, owner: str | None = None
+    ) -> list[Job]:
+        """Newest first; only ``owner``'s jobs when given."""
+        conditions = [(c, v) for c, v in (("state=?", state), ("owner=?", owner)) if v is not None]
+        where = ("WHERE " + " AND ".join(c for c, _ in conditions)) if conditions else ""
+        args = [v for _, v in conditions]
         rows = self._db.execute(
             f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY created_at DESC LIMIT ? OFFSET ?",
             [*args, limit, offset],
@@ -250,8 +305,12 @@ class JobEngine:
         if resumed:
             log.warning("resuming %d ingestion job(s) interrupted by a previous shutdown or crash", resumed)
 
-    def submit(self, files: Sequence[Path]) -> Job:
-        job = self.store.create(self.settings.collection, [str(Path(f).resolve()) for f in files])
+    def submit(
+        self, files: Sequence[Path], *, owner: str | None = None, access: DocumentAccess | None = None
+    ) -> Job:
+        job = self.store.create(
+            self.settings.collection, [str(Path(f).resolve()) for f in files], owner=owner, access=access
+        )
         self._wake.set()
         return job
 
@@ -280,9 +339,13 @@ class JobEngine:
         self.run(job)
         return True
 
-    def run_now(self, files: Sequence[Path], *, progress: bool = False) -> tuple[Job, Any]:
+    def run_now(
+        self, files: Sequence[Path], *, progress: bool = False, access: DocumentAccess | None = None
+    ) -> tuple[Job, Any]:
         """Record a job and run it in this thread (``ragqa ingest``); returns the job and its IngestReport."""
-        job = self.store.create(self.settings.collection, [str(Path(f).resolve()) for f in files])
+        job = self.store.create(
+            self.settings.collection, [str(Path(f).resolve()) for f in files], access=access
+        )
         claimed = self.store.claim(job.id)
         return self.run(claimed, progress=progress), self.last_report
 
@@ -324,7 +387,7 @@ class JobEngine:
             return None
 
         try:
-            with Ingestor(settings, progress=progress) as ingestor:
+            with Ingestor(settings, progress=progress, access=job.access) as ingestor:
                 report = ingestor.ingest_paths(
                     [Path(f) for f in job.files],
                     on_file=on_file,

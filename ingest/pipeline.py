@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from ragqa.config import Settings
 from ragqa.errors import DocumentError, InputError
+from ragqa.ingest.access import DocumentAccess
 from ragqa.ingest.chunker import Chunker
 from ragqa.ingest.loaders import LoadLimits, LoadResult, load_file
 from ragqa.ingest.walker import discover_files
@@ -113,8 +114,14 @@ class Ingestor:
     """Writes one collection. Use as a context manager; it holds the collection's writer lock."""
 
     def __init__(
-        self, settings: Settings, *, embedder: Embedder | None = None, progress: bool | None = None
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        progress: bool | None = None,
+        access: DocumentAccess | None = None,
     ) -> None:
+        self.access = access
         self.settings = settings
         self.limits = LoadLimits.from_settings(settings)
         self.writer = CollectionWriter(settings)
@@ -251,8 +258,9 @@ class Ingestor:
             return
         row, result = parsed
         report.warnings.extend((key, w) for w in result.warnings)
-        self._queue_documents(result.documents, report)
-        gone = set(self.writer.docstore.docs_of_source(key)) - {d.doc_id for d in result.documents}
+        documents = [self.access.apply(d) for d in result.documents] if self.access else result.documents
+        self._queue_documents(documents, report)
+        gone = set(self.writer.docstore.docs_of_source(key)) - {d.doc_id for d in documents}
         for doc_id in sorted(gone):
             report.documents_deleted += self.writer.stage_delete(doc_id)
         self.writer.stage_source(row)

@@ -105,6 +105,14 @@ def ingest(
         list[str] | None, typer.Option("--exclude", help="Glob of files to skip (repeatable).")
     ] = None,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar.")] = None,
+    acl: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--acl",
+            help="Only API keys of this group may see these documents (repeatable: any of them). "
+            "Without it, every key sees them (or the groups a JSONL record's own acl field names).",
+        ),
+    ] = None,
     data_dir: DataDir = None,
     collection: CollectionOpt = None,
     as_json: JsonOpt = False,
@@ -123,7 +131,10 @@ def ingest(
             raise InputError(f"no such file or folder: {path}")
     engine = JobEngine(settings)
     show = sys.stderr.isatty() if progress is None else progress
-    job, report = engine.run_now(files, progress=show)
+    from ragqa.ingest.access import DocumentAccess
+
+    access = DocumentAccess(acl=tuple(acl)) if acl else None
+    job, report = engine.run_now(files, progress=show, access=access)
     if engine.last_error is not None:  # the job failed: busy collection, settings mismatch…
         raise engine.last_error
     if report is None:

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ragqa.errors import ConfigError
 from ragqa.logs import LogFormat
-from ragqa.types import SearchMode, StoreName, VerifyMode
+from ragqa.types import Role, SearchMode, StoreName, VerifyMode
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -56,6 +56,19 @@ class _FileSource(PydanticBaseSettingsSource):
 
 
 _KEY_HASH = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+class ApiKeyEntry(BaseModel):
+    """One API key of ``RAGQA_API_KEYS``: its hash, a name (logs, job owner), its groups and role."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hash: str = Field(pattern=_KEY_HASH.pattern, description="'sha256:' + hex, from `ragqa hash-key`")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[\w.@-]+$")
+    groups: tuple[str, ...] = ()
+    role: Role = "read"
+
+
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})  # where a server without API keys may listen
 
 
@@ -176,7 +189,13 @@ class Settings(BaseSettings):
     api_port: int = Field(8080, ge=1, le=65535)
     api_key_hashes: list[str] = Field(
         default_factory=list,
-        description="Accepted API keys as 'sha256:<hex>' (make one with `ragqa hash-key`); required off loopback.",
+        description="Admin API keys as 'sha256:<hex>' (make one with `ragqa hash-key`); keys (these or "
+        "RAGQA_API_KEYS) are required off loopback.",
+    )
+    api_keys: list[ApiKeyEntry] = Field(
+        default_factory=list,
+        description='API keys with a name, groups and a role (read | write | admin), as JSON: [{"hash": '
+        '"sha256:…", "name": "hr-bot", "groups": ["hr"], "role": "read"}].',
     )
     api_rate_limit: int = Field(
         600, ge=0, description="Requests per minute per key or client; 0 = unlimited."
@@ -245,11 +264,23 @@ class Settings(BaseSettings):
     def require_safe_serving(self) -> None:
         """Refuse to serve beyond loopback without API keys (the CLI, ``uvicorn --factory`` and Docker all call
         this before the app exists; requests that arrive off loopback anyway are refused by the app)."""
-        if self.api_host not in LOOPBACK and not self.api_key_hashes:
+        if self.api_host not in LOOPBACK and not self.keys_configured:
             raise ConfigError(
                 f"refusing to listen on {self.api_host} without API keys: set RAGQA_API_KEY_HASHES "
                 "(make a hash with `ragqa hash-key`) or listen on 127.0.0.1"
             )
+
+    @property
+    def keys_configured(self) -> bool:
+        return bool(self.api_key_hashes or self.api_keys)
+
+    @model_validator(mode="after")
+    def _unique_key_names(self) -> Settings:
+        names = [k.name for k in self.api_keys]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"API key names must be unique; repeated: {', '.join(twice)}")
+        return self
 
     @property
     def model_cache(self) -> Path:

@@ -16,6 +16,13 @@ VERIFY_MODES: tuple[VerifyMode, ...] = get_args(VerifyMode)
 SearchMode = Literal["hybrid", "dense", "bm25", "native"]
 SEARCH_MODES: tuple[SearchMode, ...] = get_args(SearchMode)
 
+# What an API key may do: read — search, query, chat, read documents; write — also add and delete documents;
+# admin — everything: every document whatever its groups, every job, collections.
+Role = Literal["read", "write", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+# The document metadata field holding its access groups: a list; absent or empty = visible to every key.
+ACL_KEY = "acl"
+
 # Where dense vectors live (settings ``store``): faiss — HNSW files in the data dir; milvus — Milvus Lite or server.
 StoreName = Literal["faiss", "milvus"]
 STORE_NAMES: tuple[StoreName, ...] = get_args(StoreName)

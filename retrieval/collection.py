@@ -32,6 +32,7 @@ from ragqa.config import Settings
 from ragqa.errors import CollectionBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from ragqa.retrieval.bm25_index import BM25Index
 from ragqa.retrieval.docstore import DocStore, DocumentRow, SourceRow
+from ragqa.retrieval.filters import visible
 from ragqa.retrieval.fsutil import publish_dir, storage_error
 from ragqa.retrieval.integrity import verify, write_manifest
 from ragqa.retrieval.lexical import LexicalTokenizer
@@ -458,6 +459,15 @@ class CollectionReader:
 
     def document_count(self) -> int:
         return self.docstore.counts()["documents"]
+
+    def documents_visible(
+        self, groups: frozenset[str] | None, *, offset: int, limit: int
+    ) -> tuple[list[DocumentRow], int]:
+        """A page of the documents a caller with ``groups`` may see (``None``: all), and how many there are."""
+        if groups is None:
+            return self.documents(offset=offset, limit=limit), self.document_count()
+        seen = [r for r in self.docstore.documents(offset=0, limit=-1) if visible(r.metadata, groups)]
+        return seen[offset : offset + limit], len(seen)
 
     def stats(self) -> dict[str, Any]:
         counts = self.docstore.counts()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ragqa.errors import InputError
+from ragqa.types import ACL_KEY
 
 Scalar = str | int | float | bool
 
@@ -22,6 +23,11 @@ class SearchFilter:
     metadata: tuple[tuple[str, tuple[Scalar, ...]], ...] = ()  # (key, accepted values: any-of), sorted by key
     source_prefix: str | None = None
     doc_ids: frozenset[str] | None = None
+    groups: frozenset[str] | None = None  # the caller's groups: documents with an acl need one of them
+
+    def within(self, groups: frozenset[str] | None) -> SearchFilter:
+        """This filter, limited to what a caller with ``groups`` may see (``None``: everything)."""
+        return self if groups is None else replace(self, groups=groups)
 
     @classmethod
     def build(
@@ -57,14 +63,27 @@ class SearchFilter:
         return cls.build(metadata)
 
     def __bool__(self) -> bool:
-        return bool(self.metadata) or self.source_prefix is not None or self.doc_ids is not None
+        return (
+            bool(self.metadata)
+            or self.source_prefix is not None
+            or self.doc_ids is not None
+            or self.groups is not None
+        )
 
     def matches(self, doc_id: str, source: str, metadata: Mapping[str, Any]) -> bool:
+        if self.groups is not None and not visible(metadata, self.groups):
+            return False
         if self.doc_ids is not None and doc_id not in self.doc_ids:
             return False
         if self.source_prefix is not None and not source.startswith(self.source_prefix):
             return False
         return all(_accepts(metadata.get(key), accepted) for key, accepted in self.metadata)
+
+
+def visible(metadata: Mapping[str, Any], groups: frozenset[str]) -> bool:
+    """A document without an acl is visible to every caller; one with an acl to members of one of its groups."""
+    acl = metadata.get(ACL_KEY)
+    return not acl or bool(set(acl if isinstance(acl, list) else [acl]) & groups)
 
 
 def _accepts(value: Any, accepted: tuple[Scalar, ...]) -> bool:

@@ -12,7 +12,7 @@ import anyio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from ragqa.api.deps import ServicesDep
+from ragqa.api.deps import ReaderDep, ServicesDep
 from ragqa.api.errors import ApiError
 from ragqa.api.routes.query import answer_status, in_model_slot, record
 from ragqa.api.schemas import ChatRequest, ErrorResponse, search_filter
@@ -128,12 +128,12 @@ def _stream(
 
 
 @router.post("/v1/chat/completions", responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
-async def chat_completions(body: ChatRequest, services: ServicesDep) -> Any:
+async def chat_completions(body: ChatRequest, services: ServicesDep, principal: ReaderDep) -> Any:
     """OpenAI chat completions; the last user message is the question. Extra fields: sources, citations."""
     question = _question(body)
     params = _params(body)
     model = body.model or MODEL_NAME
-    where = search_filter(body.filter)
+    where = search_filter(body.filter, principal)
     if body.stream:
         services.searcher()
         return StreamingResponse(

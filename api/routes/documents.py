@@ -12,13 +12,18 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from ragqa.api.deps import PageDep, ServicesDep
+from ragqa.api.deps import PageDep, ReaderDep, ServicesDep, WriterDep
 from ragqa.api.errors import ApiError
 from ragqa.api.schemas import DeleteResponse, DocumentOut, DocumentPage, DocumentsIn, ErrorResponse, JobOut
 from ragqa.api.services import Services
 from ragqa.api.uploads import remove_upload, replace_upload, safe_name, store_upload
+from ragqa.ingest.access import DocumentAccess
 from ragqa.ingest.loaders import supported_suffixes
+from ragqa.principals import Principal
 from ragqa.retrieval.collection import CollectionReader
+from ragqa.retrieval.docstore import DocumentRow
+from ragqa.retrieval.filters import visible
+from ragqa.types import ACL_KEY
 
 router = APIRouter(tags=["documents"])
 _UPLOAD_BODY = {
@@ -41,11 +46,31 @@ _UPLOAD_BODY = {
 }
 
 
-async def _save_uploads(services: Services, request: Request) -> list[Path]:
+def _check_acl(acl: list[str] | None, principal: Principal) -> None:
+    groups = principal.visible_groups
+    if acl and groups is not None and not set(acl) <= groups:
+        foreign = ", ".join(sorted(set(acl) - groups))
+        raise ApiError(403, "acl_not_allowed", f"this API key may not give documents the group(s) {foreign}")
+
+
+def _form_acl(value: object) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid_request", "'acl' is a comma-separated list of group names")
+    groups = [g.strip() for g in value.split(",") if g.strip()]
+    return groups or None
+
+
+async def _save_uploads(
+    services: Services, request: Request, principal: Principal
+) -> tuple[list[Path], list[str] | None]:
     form = await request.form(max_files=1000)
     uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
     if not uploads:
         raise ApiError(422, "invalid_request", "the form holds no files (field name: files)")
+    acl = _form_acl(form.get("acl"))
+    _check_acl(acl, principal)
     replace = form.get("replace")
     if replace is not None and (not isinstance(replace, str) or len(uploads) != 1):
         raise ApiError(422, "invalid_request", "'replace' names one document id, sent with exactly one file")
@@ -70,23 +95,32 @@ async def _save_uploads(services: Services, request: Request) -> list[Path]:
         staged.append((name, data))
     settings = services.settings
     if replace is not None:
-        reader = await anyio.to_thread.run_sync(_reader, services)
-        row = reader.document(replace)
-        if row is None:
-            raise ApiError(404, "not_found", f"no document {replace!r} to replace")
+        row = await _visible(services, replace, principal, "to replace")
         name, data = staged[0]
-        return [await anyio.to_thread.run_sync(replace_upload, settings, row.source, name, data)]
-    return [await anyio.to_thread.run_sync(store_upload, settings, name, data) for name, data in staged]
+        return [await anyio.to_thread.run_sync(replace_upload, settings, row.source, name, data)], acl
+    paths = [await anyio.to_thread.run_sync(store_upload, settings, name, data) for name, data in staged]
+    return paths, acl
 
 
-async def _save_json(services: Services, request: Request) -> list[Path]:
+async def _save_json(services: Services, request: Request, principal: Principal) -> list[Path]:
     try:
         body = DocumentsIn.model_validate_json(await request.body())
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ApiError(422, "invalid_request", problems[:2000]) from exc
+    for document in body.documents:
+        _check_acl(document.acl, principal)
     lines = [
-        json.dumps({**d.metadata, "_id": d.id, "title": d.title, "text": d.text}, ensure_ascii=False)
+        json.dumps(
+            {
+                **d.metadata,
+                **({ACL_KEY: d.acl} if d.acl else {}),
+                "_id": d.id,
+                "title": d.title,
+                "text": d.text,
+            },
+            ensure_ascii=False,
+        )
         for d in body.documents
     ]
     data = ("\n".join(lines) + "\n").encode()
@@ -100,19 +134,22 @@ async def _save_json(services: Services, request: Request) -> list[Path]:
     openapi_extra=_UPLOAD_BODY,
     responses={413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
-async def upload(request: Request, services: ServicesDep) -> Any:
+async def upload(request: Request, services: ServicesDep, principal: WriterDep) -> Any:
     """Multipart files (field ``files``) or JSON ``{"documents": [{"id", "text", "title", "metadata"}]}``;
     returns the ingestion job to poll. Each uploaded file is a document of its own, even when another has
     the same name; the same bytes under the same name again change nothing. To replace a document, send one
-    file with the form field ``replace`` set to its id."""
+    file with the form field ``replace`` set to its id. Access: the form field ``acl`` (comma-separated groups)
+    or each JSON document's ``acl``; a key that is not admin may name only its own groups."""
     content_type = request.headers.get("content-type", "")
+    acl: list[str] | None = None
     if content_type.startswith("multipart/form-data"):
-        paths = await _save_uploads(services, request)
+        paths, acl = await _save_uploads(services, request, principal)
     elif content_type.startswith("application/json"):
-        paths = await _save_json(services, request)
+        paths = await _save_json(services, request, principal)
     else:
         raise ApiError(415, "unsupported_media_type", "send multipart/form-data files or application/json")
-    job = services.jobs.submit(paths)
+    access = DocumentAccess(tuple(acl) if acl else None, principal.visible_groups)
+    job = services.jobs.submit(paths, owner=principal.name, access=access)
     return JSONResponse(job.to_json(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
 
 
@@ -120,27 +157,36 @@ def _reader(services: Services) -> CollectionReader:
     return services.reader()
 
 
-@router.get("/v1/documents", response_model=DocumentPage)
-async def list_documents(services: ServicesDep, page: PageDep) -> DocumentPage:
+async def _visible(services: Services, doc_id: str, principal: Principal, purpose: str = "") -> DocumentRow:
+    """The document, or 404 — the same answer whether it does not exist or the caller may not see it."""
     reader = await anyio.to_thread.run_sync(_reader, services)
-    rows = reader.documents(offset=page.offset, limit=page.limit)
+    row = reader.document(doc_id)
+    groups = principal.visible_groups
+    if row is None or (groups is not None and not visible(row.metadata, groups)):
+        raise ApiError(404, "not_found", f"no document {doc_id!r}{' ' + purpose if purpose else ''}")
+    return row
+
+
+@router.get("/v1/documents", response_model=DocumentPage)
+async def list_documents(services: ServicesDep, page: PageDep, principal: ReaderDep) -> DocumentPage:
+    reader = await anyio.to_thread.run_sync(_reader, services)
+    groups = principal.visible_groups
+    rows, total = await anyio.to_thread.run_sync(
+        lambda: reader.documents_visible(groups, offset=page.offset, limit=page.limit)
+    )
     return DocumentPage(
         documents=[DocumentOut.model_validate(r, from_attributes=True) for r in rows],
         offset=page.offset,
         limit=page.limit,
-        total=reader.document_count(),
+        total=total,
     )
 
 
 @router.get(
     "/v1/documents/{doc_id:path}", response_model=DocumentOut, responses={404: {"model": ErrorResponse}}
 )
-async def get_document(doc_id: str, services: ServicesDep) -> DocumentOut:
-    reader = await anyio.to_thread.run_sync(_reader, services)
-    row = reader.document(doc_id)
-    if row is None:
-        raise ApiError(404, "not_found", f"no document {doc_id!r}")
-    return DocumentOut.model_validate(row, from_attributes=True)
+async def get_document(doc_id: str, services: ServicesDep, principal: ReaderDep) -> DocumentOut:
+    return DocumentOut.model_validate(await _visible(services, doc_id, principal), from_attributes=True)
 
 
 @router.delete(
@@ -148,12 +194,10 @@ async def get_document(doc_id: str, services: ServicesDep) -> DocumentOut:
     response_model=DeleteResponse,
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
 )
-async def delete_document(doc_id: str, services: ServicesDep) -> DeleteResponse:
+async def delete_document(doc_id: str, services: ServicesDep, principal: WriterDep) -> DeleteResponse:
     from ragqa.ingest.pipeline import Ingestor
 
-    reader = await anyio.to_thread.run_sync(_reader, services)
-    if reader.document(doc_id) is None:
-        raise ApiError(404, "not_found", f"no document {doc_id!r}")
+    await _visible(services, doc_id, principal)
 
     def run() -> list[str]:
         with Ingestor(services.settings, progress=False) as ingestor:

@@ -10,12 +10,13 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from ragqa.api.deps import ServicesDep
+from ragqa.api.deps import ReaderDep, ServicesDep
 from ragqa.api.schemas import ErrorResponse, QueryRequest, QueryResponse, search_filter
 from ragqa.api.services import Services
 from ragqa.errors import RagqaError
 from ragqa.generation.answerer import Answer, AnswerEvent
 from ragqa.generation.sampling import sampling_params
+from ragqa.retrieval.filters import SearchFilter
 
 router = APIRouter(tags=["answers"])
 
@@ -77,7 +78,7 @@ def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _events(services: Services, body: QueryRequest) -> Iterator[str]:
+def _events(services: Services, body: QueryRequest, scope: SearchFilter | None) -> Iterator[str]:
     params = sampling_params(**body.sampling.model_dump())
     try:
         events = services.answerer().stream(
@@ -86,7 +87,7 @@ def _events(services: Services, body: QueryRequest) -> Iterator[str]:
             k=body.k,
             mode=body.mode,
             verify=body.verify,
-            search_filter=search_filter(body.filter),
+            search_filter=scope,
         )
         for event in events:
             yield _render(services, event)
@@ -118,15 +119,16 @@ def _render(services: Services, event: AnswerEvent) -> str:
 
 
 @router.post("/v1/query", response_model=QueryResponse, responses=_QUERY_RESPONSES)
-async def query(body: QueryRequest, services: ServicesDep) -> Any:
+async def query(body: QueryRequest, services: ServicesDep, principal: ReaderDep) -> Any:
     """Answer from the collection with citations, each claim verified against the sources (``verify``);
     ``"stream": true`` sends SSE: ``sources``, ``token``… as generated, ``claims``, then ``done`` with the answer
     as served — its text replaces the streamed tokens (unsupported claims removed, or a refusal)."""
     params = sampling_params(**body.sampling.model_dump())
+    scope = search_filter(body.filter, principal)
     if body.stream:
         services.searcher()  # fail before the stream starts if the index is missing
         return StreamingResponse(
-            in_model_slot(services, _events(services, body)),
+            in_model_slot(services, _events(services, body, scope)),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -138,7 +140,7 @@ async def query(body: QueryRequest, services: ServicesDep) -> Any:
             k=body.k,
             mode=body.mode,
             verify=body.verify,
-            search_filter=search_filter(body.filter),
+            search_filter=scope,
         )
 
     answer = await anyio.to_thread.run_sync(run, limiter=services.model_slots)

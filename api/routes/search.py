@@ -3,7 +3,7 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter
 
-from ragqa.api.deps import ServicesDep
+from ragqa.api.deps import ReaderDep, ServicesDep
 from ragqa.api.schemas import ErrorResponse, SearchRequest, SearchResponse, search_filter
 
 router = APIRouter(tags=["retrieval"])
@@ -14,12 +14,12 @@ router = APIRouter(tags=["retrieval"])
     response_model=SearchResponse,
     responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
 )
-async def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
+async def search(body: SearchRequest, services: ServicesDep, principal: ReaderDep) -> SearchResponse:
     """Fused hits with per-retriever ranks and scores; no generation."""
 
     def run() -> SearchResponse:
         result = services.searcher().search(
-            body.query, mode=body.mode, k=body.k, search_filter=search_filter(body.filter)
+            body.query, mode=body.mode, k=body.k, search_filter=search_filter(body.filter, principal)
         )
         services.metrics.observe_stages({k: v for k, v in result.timings_ms.items() if k != "total"})
         return SearchResponse.model_validate(

@@ -54,7 +54,7 @@ def test_response_models_carry_exactly_the_record_fields() -> None:
     assert set(HitOut.model_fields) == {f.name for f in dataclasses.fields(Hit)}
     assert set(DocumentOut.model_fields) == {f.name for f in dataclasses.fields(DocumentRow)}
     assert set(ClaimOut.model_fields) == {f.name for f in dataclasses.fields(ServedClaim)}
-    assert set(JobOut.model_fields) == {f.name for f in dataclasses.fields(Job)} - {"files"}
+    assert set(JobOut.model_fields) == {f.name for f in dataclasses.fields(Job)} - {"files", "allowed_groups"}
     job = Job("j1", "default", "queued", ["/secret/path.txt"], 1)
     assert set(JobOut.model_validate(job, from_attributes=True).model_dump()) == set(job.to_json())
     SearchResponse.model_validate({"hits": [_hit(1).to_json()], "mode": "bm25", "timings_ms": {}})

@@ -65,6 +65,7 @@ _WORDS = [
     "spruce",
 ]
 _TEAMS, _LANGS, _YEARS = ("red", "blue", "green"), ("en", "de", "fr"), (2021, 2022, 2023, 2024)
+_GROUPS = ("hr", "eng", "legal", "sales")
 K = 5
 
 
@@ -82,6 +83,8 @@ def collection(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> 
             "year": rng.choice(_YEARS),
             "tags": rng.sample(_LANGS, rng.randint(1, 2)),
         }
+        if rng.random() < 0.6:  # the rest are public
+            record["acl"] = rng.sample(_GROUPS, rng.randint(1, 2))
         lines.append(json.dumps(record))
     folder = root / "notes" / "team"
     folder.mkdir(parents=True)
@@ -102,7 +105,10 @@ def _random_filter(rng: random.Random, doc_ids: list[str], folder: str) -> Searc
         metadata["tags"] = rng.choice(_LANGS)
     ids = rng.sample(doc_ids, rng.randint(1, 40)) if rng.random() < 0.2 else None
     prefix = rng.choice([folder, "/elsewhere/"]) if rng.random() < 0.1 else None
-    return SearchFilter.build(metadata, source_prefix=prefix, doc_ids=ids)  # type: ignore[arg-type]
+    flt = SearchFilter.build(metadata, source_prefix=prefix, doc_ids=ids)  # type: ignore[arg-type]
+    if rng.random() < 0.7:  # a caller's groups (an API key's), or none: an admin
+        flt = flt.within(frozenset(rng.sample(_GROUPS, rng.randint(0, 2))))
+    return flt
 
 
 def test_every_mode_returns_exactly_the_permitted_top_k(collection: Settings, embedder: Embedder) -> None:
@@ -110,7 +116,8 @@ def test_every_mode_returns_exactly_the_permitted_top_k(collection: Settings, em
     docstore = searcher.reader.docstore
     rows = {r.doc_id: r for r in docstore.documents(limit=1000)}
     vid_doc = docstore.doc_of_vids(range(10_000))
-    vectors = {vid: embedder.embed_documents([text])[0] for vid, text in docstore.iter_indexed_vids()}
+    dense = searcher.reader.state.dense  # the stored vectors: the reference scores what the index holds
+    vectors = {vid: dense.index.reconstruct(pos) for vid, pos in dense._position.items()}
     folder = str(Path(next(iter(rows.values())).source).parent)
     depth = collection.fusion_depth
     rng = random.Random(11)
