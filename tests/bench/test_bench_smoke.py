@@ -96,3 +96,14 @@ def test_verifier_bench_smoke(tmp_path: Path, shared_data: Path) -> None:
     assert cascade["claims"] > 10
     assert learned["claims"] > 10 and judge["claims"] == 2
     assert learned["p50_ms"] > 0 and result["judge_over_learned_p50"] > 1
+
+
+def test_filtered_bench_smoke(tmp_path: Path) -> None:
+    stdout, result = _smoke("filtered", tmp_path)
+    rows = {r["filter"]: r for r in result["results"]}
+    assert (
+        list(rows) == ["none", "50%", "10%", "1%"]
+        and rows["1%"]["permitted_chunks"] < rows["50%"]["permitted_chunks"]
+    )
+    assert all(r["dense_recall@10"] >= 0.9 and r["hybrid"]["p50_ms"] > 0 for r in rows.values())
+    assert "post-filter recall@10" in stdout and rows["none"]["hybrid_p50_vs_unfiltered"] == 1.0
