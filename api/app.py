@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request, Response
 from ragqa import __version__
 from ragqa.api.body_limit import BodyLimitMiddleware
 from ragqa.api.errors import error_response, install_error_handlers
-from ragqa.api.routes import chat, documents, health, jobs, query, search
+from ragqa.api.routes import chat, collections, documents, health, jobs, query, search
 from ragqa.api.schemas import DocumentsIn
 from ragqa.api.services import Services
 from ragqa.config import LOOPBACK, Settings
@@ -87,7 +87,7 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
     app.state.services = services
     app.openapi = lambda: _openapi(app, settings.keys_configured)  # type: ignore[method-assign]
     install_error_handlers(app)
-    for module in (query, search, chat, documents, jobs, health):
+    for module in (query, collections, search, chat, documents, jobs, health):
         app.include_router(module.router)
 
     max_body = int(settings.api_max_body_mb * 1024 * 1024)

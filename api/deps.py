@@ -44,6 +44,7 @@ def require(role: Role) -> Callable[[Principal], Principal]:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+CollectionQuery = Annotated[str | None, Query(description="The collection [the server's]", max_length=64)]
 ReaderDep = Annotated[Principal, Depends(require("read"))]
 WriterDep = Annotated[Principal, Depends(require("write"))]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -60,3 +61,12 @@ def get_page(offset: int = Query(0, ge=0, le=1_000_000_000), limit: int = Query(
 
 
 PageDep = Annotated[Page, Depends(get_page)]
+
+
+def collection_for(principal: Principal, services: Services, requested: str | None) -> str:
+    """The collection a request works on (``None``: the server's own); one the key may not use is 404, as
+    one that does not exist would be."""
+    name = services.settings_for(requested).collection
+    if not principal.may_use(name):
+        raise ApiError(404, "not_found", f"no collection {name!r}")
+    return name

@@ -70,6 +70,7 @@ class SearchRequest(BaseModel):
     mode: Mode = "hybrid"
     k: int = Field(10, ge=1, le=100)
     filter: FilterIn | None = None
+    collection: str | None = Field(None, description="The collection to search [the server's]")
 
 
 HitOut = model_of(Hit, "HitOut")
@@ -91,6 +92,7 @@ class QueryRequest(BaseModel):
     sampling: SamplingIn = Field(default_factory=SamplingIn)
     verify: VerifyMode | None = Field(None, description="off | annotate | drop | strict [server setting]")
     filter: FilterIn | None = None
+    collection: str | None = Field(None, description="The collection to answer from [the server's]")
 
 
 class CitationOut(ResponseModel):
@@ -217,3 +219,4 @@ class ChatRequest(BaseModel):
         None, description="ragqa extra: off | annotate | drop | strict [server setting]"
     )
     filter: FilterIn | None = Field(None, description="ragqa extra: which documents may answer")
+    collection: str | None = Field(None, description="ragqa extra: the collection to answer from")

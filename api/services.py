@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
 import anyio
 
@@ -21,6 +22,16 @@ from ragqa.retrieval.service import open_searcher
 log = logging.getLogger(__name__)
 
 
+@dataclass(slots=True)
+class _Opened:
+    """One collection as the API holds it: its reader, and its searcher and answerer once used."""
+
+    settings: Settings
+    reader: CollectionReader
+    searcher: Searcher | None = None
+    answerer: Answerer | None = None
+
+
 class Services:
     def __init__(self, settings: Settings, *, backend: GenerationBackend | None = None) -> None:
         self.settings = settings
@@ -29,11 +40,9 @@ class Services:
         self.auth_failures = RateLimiter(settings.api_auth_failures)  # spent by failed authentications
         self.model_slots = anyio.CapacityLimiter(settings.api_model_concurrency)
         self.jobs = JobEngine(settings, on_commit=self._job_finished)
-        self._reader: CollectionReader | None = None
-        self._searcher: Searcher | None = None
+        self._open: dict[str, _Opened] = {}
         self._backend = backend
         self._owns_backend = backend is None  # a backend handed in belongs to the caller
-        self._answerer: Answerer | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -44,26 +53,48 @@ class Services:
         if self._backend is not None and self._owns_backend:
             self._backend.close()
 
-    def _open_reader(self) -> CollectionReader:
-        if self._reader is None:
-            self._reader = CollectionReader(self.settings)
-        else:
-            self._reader.refresh()
-        return self._reader
+    def settings_for(self, collection: str | None) -> Settings:
+        """The settings of ``collection`` (``None``: the server's own); 422 for a name that cannot be one."""
+        return self.settings.for_collection(collection) if collection else self.settings
 
-    def reader(self) -> CollectionReader:
+    def _opened(self, collection: str | None) -> _Opened:
+        settings = self.settings_for(collection)
+        opened = self._open.get(settings.collection)
+        if opened is None:
+            opened = self._open[settings.collection] = _Opened(settings, CollectionReader(settings))
+        else:
+            opened.reader.refresh()
+        return opened
+
+    def reader(self, collection: str | None = None) -> CollectionReader:
         """The collection, opened on first use and moved to each newly committed generation; listing and
         fetching documents need only this, not the embedder."""
         with self._lock:
-            return self._open_reader()
+            return self._opened(collection).reader
 
-    def searcher(self) -> Searcher:
+    def searcher(self, collection: str | None = None) -> Searcher:
         """The collection's searcher (on :meth:`reader`), with its embedder loaded on first use."""
         with self._lock:
-            reader = self._open_reader()
-            if self._searcher is None:
-                self._searcher = open_searcher(self.settings, reader)
-            return self._searcher
+            opened = self._opened(collection)
+            if opened.searcher is None:
+                opened.searcher = open_searcher(opened.settings, opened.reader)
+            return opened.searcher
+
+    def answerer(self, collection: str | None = None) -> Answerer:
+        """One answerer (and policy file read) per collection, on its current searcher."""
+        searcher = self.searcher(collection)
+        with self._lock:
+            opened = self._opened(collection)
+            if opened.answerer is None or opened.answerer.retriever is not searcher:
+                opened.answerer = Answerer(opened.settings, searcher, self.backend)
+            return opened.answerer
+
+    def forget(self, collection: str) -> None:
+        """Drop what is held for ``collection`` (it was deleted)."""
+        with self._lock:
+            opened = self._open.pop(collection, None)
+        if opened is not None:
+            opened.reader.close()
 
     def _job_finished(self, job: Job) -> None:
         self.refresh()
@@ -71,34 +102,26 @@ class Services:
         self.metrics.jobs.labels(job.state).inc()
 
     def update_gauges(self) -> None:
-        """Model queue and index size, read when ``/metrics`` is scraped (the index only if already open)."""
+        """Model queue and index size, read when ``/metrics`` is scraped (the server's collection, if open)."""
         slots = self.model_slots.statistics()
         self.metrics.queue_depth.set(slots.tasks_waiting)
         self.metrics.in_flight.set(slots.borrowed_tokens)
-        reader = self._reader
-        if reader is not None:
-            counts = reader.docstore.counts()
+        opened = self._open.get(self.settings.collection)
+        if opened is not None:
+            counts = opened.reader.docstore.counts()
             self.metrics.index_chunks.set(counts["chunks"])
             self.metrics.index_documents.set(counts["documents"])
 
     def refresh(self) -> None:
         with self._lock:
-            if self._reader is not None:
-                self._reader.refresh()
+            for opened in self._open.values():
+                opened.reader.refresh()
 
     def backend(self) -> GenerationBackend:
         with self._lock:
             if self._backend is None:
                 self._backend = create_backend(self.settings)
             return self._backend
-
-    def answerer(self) -> Answerer:
-        """One answerer (and policy file read) for the process, on the current searcher."""
-        searcher = self.searcher()
-        with self._lock:
-            if self._answerer is None or self._answerer.retriever is not searcher:
-                self._answerer = Answerer(self.settings, searcher, self.backend)
-            return self._answerer
 
     @property
     def backend_loaded(self) -> bool:

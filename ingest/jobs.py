@@ -306,10 +306,18 @@ class JobEngine:
             log.warning("resuming %d ingestion job(s) interrupted by a previous shutdown or crash", resumed)
 
     def submit(
-        self, files: Sequence[Path], *, owner: str | None = None, access: DocumentAccess | None = None
+        self,
+        files: Sequence[Path],
+        *,
+        owner: str | None = None,
+        access: DocumentAccess | None = None,
+        collection: str | None = None,
     ) -> Job:
         job = self.store.create(
-            self.settings.collection, [str(Path(f).resolve()) for f in files], owner=owner, access=access
+            collection or self.settings.collection,
+            [str(Path(f).resolve()) for f in files],
+            owner=owner,
+            access=access,
         )
         self._wake.set()
         return job

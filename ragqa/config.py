@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from ragqa.errors import ConfigError
+from ragqa.errors import ConfigError, InputError
 from ragqa.logs import LogFormat
 from ragqa.types import Role, SearchMode, StoreName, VerifyMode
 
@@ -56,6 +56,7 @@ class _FileSource(PydanticBaseSettingsSource):
 
 
 _KEY_HASH = re.compile(r"sha256:[0-9a-f]{64}")
+_COLLECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class ApiKeyEntry(BaseModel):
@@ -67,6 +68,7 @@ class ApiKeyEntry(BaseModel):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[\w.@-]+$")
     groups: tuple[str, ...] = ()
     role: Role = "read"
+    collections: tuple[str, ...] | None = Field(None, description="The collections it may use (absent: all)")
 
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})  # where a server without API keys may listen
@@ -89,7 +91,7 @@ class Settings(BaseSettings):
         description="Joined GGUF files and converted embedders, one copy per machine for every data dir "
         "[$XDG_CACHE_HOME/ragqa/models, else ~/.cache/ragqa/models].",
     )
-    collection: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    collection: str = Field("default", pattern=_COLLECTION.pattern)
     store: StoreName = "faiss"
     milvus_uri: str = Field(
         "",
@@ -269,6 +271,15 @@ class Settings(BaseSettings):
                 f"refusing to listen on {self.api_host} without API keys: set RAGQA_API_KEY_HASHES "
                 "(make a hash with `ragqa hash-key`) or listen on 127.0.0.1"
             )
+
+    def for_collection(self, name: str) -> Settings:
+        """These settings for another collection of the same data dir (a bad name is an :class:`InputError`)."""
+        if not _COLLECTION.fullmatch(name):
+            raise InputError(
+                f"bad collection name {name!r}: letters, digits, '_', '.', '-' (64 at most), starting with a "
+                "letter or digit"
+            )
+        return self.model_copy(update={"collection": name})
 
     @property
     def keys_configured(self) -> bool:

@@ -15,6 +15,10 @@ class Principal:
     name: str | None  # None: the implicit admin of a server without keys (loopback only)
     role: Role
     groups: frozenset[str] = frozenset()
+    collections: frozenset[str] | None = None  # None: every collection
+
+    def may_use(self, collection: str) -> bool:
+        return self.collections is None or collection in self.collections
 
     def may(self, role: Role) -> bool:
         """Whether this principal holds ``role`` or a stronger one (read < write < admin)."""
@@ -40,7 +44,8 @@ def principal_for(key: str, settings: Settings) -> Principal | None:
     found: Principal | None = None
     for entry in settings.api_keys:
         if hmac.compare_digest(digest, entry.hash):
-            found = Principal(entry.name, entry.role, frozenset(entry.groups))
+            limited = frozenset(entry.collections) if entry.collections is not None else None
+            found = Principal(entry.name, entry.role, frozenset(entry.groups), limited)
     for admin in settings.api_key_hashes:
         if hmac.compare_digest(digest, admin):
             found = found or Principal("admin", "admin")

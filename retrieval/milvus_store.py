@@ -271,6 +271,14 @@ class MilvusStore(VectorStore):
         return scores, ids
 
 
+def drop_collection(settings: Settings) -> None:
+    """Remove the collection's vectors from Milvus (deleting a collection)."""
+    client = _client(settings)
+    name = _collection_name(settings)
+    if client.has_collection(name):
+        client.drop_collection(name)
+
+
 def vid_filter(allowed: np.ndarray | None) -> dict[str, str]:
     """A Milvus boolean expression keeping the ``allowed`` vids (applied by Milvus during the search)."""
     return {} if allowed is None else {"filter": f"vid in [{','.join(map(str, allowed.tolist()))}]"}

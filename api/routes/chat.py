@@ -12,7 +12,7 @@ import anyio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from ragqa.api.deps import ReaderDep, ServicesDep
+from ragqa.api.deps import ReaderDep, ServicesDep, collection_for
 from ragqa.api.errors import ApiError
 from ragqa.api.routes.query import answer_status, in_model_slot, record
 from ragqa.api.schemas import ChatRequest, ErrorResponse, search_filter
@@ -105,13 +105,15 @@ def _stream(
     model: str,
     verify: VerifyMode | None,
     where: SearchFilter | None,
+    collection: str,
 ) -> Iterator[str]:
     """Deltas as generated; the last chunk carries ``verified_answer`` (the text as served after
     verification), ``claims`` and ``verification`` as extra fields."""
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     yield _chunk(cid, model, {"role": "assistant", "content": ""})
     try:
-        for event in services.answerer().stream(question, params=params, verify=verify, search_filter=where):
+        answerer = services.answerer(collection)
+        for event in answerer.stream(question, params=params, verify=verify, search_filter=where):
             if event.kind == "token" and event.delta:
                 yield _chunk(cid, model, {"content": event.delta})
             elif event.kind == "done" and event.answer is not None:
@@ -134,15 +136,20 @@ async def chat_completions(body: ChatRequest, services: ServicesDep, principal: 
     params = _params(body)
     model = body.model or MODEL_NAME
     where = search_filter(body.filter, principal)
+    collection = collection_for(principal, services, body.collection)
     if body.stream:
-        services.searcher()
+        services.searcher(collection)
         return StreamingResponse(
-            in_model_slot(services, _stream(services, question, params, model, body.verify, where)),
+            in_model_slot(
+                services, _stream(services, question, params, model, body.verify, where, collection)
+            ),
             media_type="text/event-stream",
         )
 
     def run() -> Answer:
-        return services.answerer().answer(question, params=params, verify=body.verify, search_filter=where)
+        return services.answerer(collection).answer(
+            question, params=params, verify=body.verify, search_filter=where
+        )
 
     answer = await anyio.to_thread.run_sync(run, limiter=services.model_slots)
     record(services, answer)

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from ragqa.api.deps import PageDep, ReaderDep, ServicesDep, WriterDep
+from ragqa.api.deps import CollectionQuery, PageDep, ReaderDep, ServicesDep, WriterDep, collection_for
 from ragqa.api.errors import ApiError
 from ragqa.api.schemas import DeleteResponse, DocumentOut, DocumentPage, DocumentsIn, ErrorResponse, JobOut
 from ragqa.api.services import Services
@@ -63,7 +63,7 @@ def _form_acl(value: object) -> list[str] | None:
 
 
 async def _save_uploads(
-    services: Services, request: Request, principal: Principal
+    services: Services, request: Request, principal: Principal, collection: str
 ) -> tuple[list[Path], list[str] | None]:
     form = await request.form(max_files=1000)
     uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
@@ -93,16 +93,18 @@ async def _save_uploads(
                 f"{name} is over the {services.settings.max_file_mb:g} MB file limit",
             )
         staged.append((name, data))
-    settings = services.settings
+    settings = services.settings_for(collection)
     if replace is not None:
-        row = await _visible(services, replace, principal, "to replace")
+        row = await _visible(services, replace, principal, collection, "to replace")
         name, data = staged[0]
         return [await anyio.to_thread.run_sync(replace_upload, settings, row.source, name, data)], acl
     paths = [await anyio.to_thread.run_sync(store_upload, settings, name, data) for name, data in staged]
     return paths, acl
 
 
-async def _save_json(services: Services, request: Request, principal: Principal) -> list[Path]:
+async def _save_json(
+    services: Services, request: Request, principal: Principal, collection: str
+) -> list[Path]:
     try:
         body = DocumentsIn.model_validate_json(await request.body())
     except ValidationError as exc:
@@ -124,7 +126,8 @@ async def _save_json(services: Services, request: Request, principal: Principal)
         for d in body.documents
     ]
     data = ("\n".join(lines) + "\n").encode()
-    return [await anyio.to_thread.run_sync(store_upload, services.settings, "api-documents.jsonl", data)]
+    settings = services.settings_for(collection)
+    return [await anyio.to_thread.run_sync(store_upload, settings, "api-documents.jsonl", data)]
 
 
 @router.post(
@@ -134,7 +137,9 @@ async def _save_json(services: Services, request: Request, principal: Principal)
     openapi_extra=_UPLOAD_BODY,
     responses={413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
-async def upload(request: Request, services: ServicesDep, principal: WriterDep) -> Any:
+async def upload(
+    request: Request, services: ServicesDep, principal: WriterDep, collection: CollectionQuery = None
+) -> Any:
     """Multipart files (field ``files``) or JSON ``{"documents": [{"id", "text", "title", "metadata"}]}``;
     returns the ingestion job to poll. Each uploaded file is a document of its own, even when another has
     the same name; the same bytes under the same name again change nothing. To replace a document, send one
@@ -142,24 +147,27 @@ async def upload(request: Request, services: ServicesDep, principal: WriterDep) 
     or each JSON document's ``acl``; a key that is not admin may name only its own groups."""
     content_type = request.headers.get("content-type", "")
     acl: list[str] | None = None
+    name = collection_for(principal, services, collection)
     if content_type.startswith("multipart/form-data"):
-        paths, acl = await _save_uploads(services, request, principal)
+        paths, acl = await _save_uploads(services, request, principal, name)
     elif content_type.startswith("application/json"):
-        paths = await _save_json(services, request, principal)
+        paths = await _save_json(services, request, principal, name)
     else:
         raise ApiError(415, "unsupported_media_type", "send multipart/form-data files or application/json")
     access = DocumentAccess(tuple(acl) if acl else None, principal.visible_groups)
-    job = services.jobs.submit(paths, owner=principal.name, access=access)
+    job = services.jobs.submit(paths, owner=principal.name, access=access, collection=name)
     return JSONResponse(job.to_json(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
 
 
-def _reader(services: Services) -> CollectionReader:
-    return services.reader()
+def _reader(services: Services, collection: str) -> CollectionReader:
+    return services.reader(collection)
 
 
-async def _visible(services: Services, doc_id: str, principal: Principal, purpose: str = "") -> DocumentRow:
+async def _visible(
+    services: Services, doc_id: str, principal: Principal, collection: str, purpose: str = ""
+) -> DocumentRow:
     """The document, or 404 — the same answer whether it does not exist or the caller may not see it."""
-    reader = await anyio.to_thread.run_sync(_reader, services)
+    reader = await anyio.to_thread.run_sync(_reader, services, collection)
     row = reader.document(doc_id)
     groups = principal.visible_groups
     if row is None or (groups is not None and not visible(row.metadata, groups)):
@@ -168,8 +176,12 @@ async def _visible(services: Services, doc_id: str, principal: Principal, purpos
 
 
 @router.get("/v1/documents", response_model=DocumentPage)
-async def list_documents(services: ServicesDep, page: PageDep, principal: ReaderDep) -> DocumentPage:
-    reader = await anyio.to_thread.run_sync(_reader, services)
+async def list_documents(
+    services: ServicesDep, page: PageDep, principal: ReaderDep, collection: CollectionQuery = None
+) -> DocumentPage:
+    reader = await anyio.to_thread.run_sync(
+        _reader, services, collection_for(principal, services, collection)
+    )
     groups = principal.visible_groups
     rows, total = await anyio.to_thread.run_sync(
         lambda: reader.documents_visible(groups, offset=page.offset, limit=page.limit)
@@ -185,8 +197,11 @@ async def list_documents(services: ServicesDep, page: PageDep, principal: Reader
 @router.get(
     "/v1/documents/{doc_id:path}", response_model=DocumentOut, responses={404: {"model": ErrorResponse}}
 )
-async def get_document(doc_id: str, services: ServicesDep, principal: ReaderDep) -> DocumentOut:
-    return DocumentOut.model_validate(await _visible(services, doc_id, principal), from_attributes=True)
+async def get_document(
+    doc_id: str, services: ServicesDep, principal: ReaderDep, collection: CollectionQuery = None
+) -> DocumentOut:
+    name = collection_for(principal, services, collection)
+    return DocumentOut.model_validate(await _visible(services, doc_id, principal, name), from_attributes=True)
 
 
 @router.delete(
@@ -194,17 +209,21 @@ async def get_document(doc_id: str, services: ServicesDep, principal: ReaderDep)
     response_model=DeleteResponse,
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
 )
-async def delete_document(doc_id: str, services: ServicesDep, principal: WriterDep) -> DeleteResponse:
+async def delete_document(
+    doc_id: str, services: ServicesDep, principal: WriterDep, collection: CollectionQuery = None
+) -> DeleteResponse:
     from ragqa.ingest.pipeline import Ingestor
 
-    await _visible(services, doc_id, principal)
+    name = collection_for(principal, services, collection)
+    await _visible(services, doc_id, principal, name)
+    settings = services.settings_for(name)
 
     def run() -> list[str]:
-        with Ingestor(services.settings, progress=False) as ingestor:
+        with Ingestor(settings, progress=False) as ingestor:
             row = ingestor.writer.docstore.document(doc_id)
             deleted, _ = ingestor.delete([doc_id])
             if row is not None and not ingestor.writer.docstore.docs_of_source(row.source):
-                remove_upload(services.settings, row.source)
+                remove_upload(settings, row.source)
         services.refresh()
         return deleted
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from ragqa.api.deps import ReaderDep, ServicesDep
+from ragqa.api.deps import ReaderDep, ServicesDep, collection_for
 from ragqa.api.schemas import ErrorResponse, QueryRequest, QueryResponse, search_filter
 from ragqa.api.services import Services
 from ragqa.errors import RagqaError
@@ -81,7 +81,7 @@ def sse(event: str, data: dict[str, Any]) -> str:
 def _events(services: Services, body: QueryRequest, scope: SearchFilter | None) -> Iterator[str]:
     params = sampling_params(**body.sampling.model_dump())
     try:
-        events = services.answerer().stream(
+        events = services.answerer(body.collection).stream(
             body.question,
             params=params,
             k=body.k,
@@ -125,8 +125,9 @@ async def query(body: QueryRequest, services: ServicesDep, principal: ReaderDep)
     as served — its text replaces the streamed tokens (unsupported claims removed, or a refusal)."""
     params = sampling_params(**body.sampling.model_dump())
     scope = search_filter(body.filter, principal)
+    body.collection = collection_for(principal, services, body.collection)
     if body.stream:
-        services.searcher()  # fail before the stream starts if the index is missing
+        services.searcher(body.collection)  # fail before the stream starts if the index is missing
         return StreamingResponse(
             in_model_slot(services, _events(services, body, scope)),
             media_type="text/event-stream",
@@ -134,7 +135,7 @@ async def query(body: QueryRequest, services: ServicesDep, principal: ReaderDep)
         )
 
     def run() -> Answer:
-        return services.answerer().answer(
+        return services.answerer(body.collection).answer(
             body.question,
             params=params,
             k=body.k,

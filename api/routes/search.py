@@ -3,7 +3,7 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter
 
-from ragqa.api.deps import ReaderDep, ServicesDep
+from ragqa.api.deps import ReaderDep, ServicesDep, collection_for
 from ragqa.api.schemas import ErrorResponse, SearchRequest, SearchResponse, search_filter
 
 router = APIRouter(tags=["retrieval"])
@@ -17,8 +17,10 @@ router = APIRouter(tags=["retrieval"])
 async def search(body: SearchRequest, services: ServicesDep, principal: ReaderDep) -> SearchResponse:
     """Fused hits with per-retriever ranks and scores; no generation."""
 
+    collection = collection_for(principal, services, body.collection)
+
     def run() -> SearchResponse:
-        result = services.searcher().search(
+        result = services.searcher(collection).search(
             body.query, mode=body.mode, k=body.k, search_filter=search_filter(body.filter, principal)
         )
         services.metrics.observe_stages({k: v for k, v in result.timings_ms.items() if k != "total"})
