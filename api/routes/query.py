@@ -78,17 +78,15 @@ def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _events(services: Services, body: QueryRequest, scope: SearchFilter | None) -> Iterator[str]:
+def _options(body: QueryRequest, scope: SearchFilter | None) -> dict[str, Any]:
+    """The answerer's keyword arguments for a query body (the same for ``answer`` and ``stream``)."""
     params = sampling_params(**body.sampling.model_dump())
+    return {"params": params, "k": body.k, "mode": body.mode, "verify": body.verify, "search_filter": scope}
+
+
+def _events(services: Services, body: QueryRequest, scope: SearchFilter | None) -> Iterator[str]:
     try:
-        events = services.answerer(body.collection).stream(
-            body.question,
-            params=params,
-            k=body.k,
-            mode=body.mode,
-            verify=body.verify,
-            search_filter=scope,
-        )
+        events = services.answerer(body.collection).stream(body.question, **_options(body, scope))
         for event in events:
             yield _render(services, event)
     except RagqaError as exc:
@@ -123,7 +121,6 @@ async def query(body: QueryRequest, services: ServicesDep, principal: ReaderDep)
     """Answer from the collection with citations, each claim verified against the sources (``verify``);
     ``"stream": true`` sends SSE: ``sources``, ``token``… as generated, ``claims``, then ``done`` with the answer
     as served — its text replaces the streamed tokens (unsupported claims removed, or a refusal)."""
-    params = sampling_params(**body.sampling.model_dump())
     scope = search_filter(body.filter, principal)
     body.collection = collection_for(principal, services, body.collection)
     if body.stream:
@@ -135,14 +132,7 @@ async def query(body: QueryRequest, services: ServicesDep, principal: ReaderDep)
         )
 
     def run() -> Answer:
-        return services.answerer(body.collection).answer(
-            body.question,
-            params=params,
-            k=body.k,
-            mode=body.mode,
-            verify=body.verify,
-            search_filter=scope,
-        )
+        return services.answerer(body.collection).answer(body.question, **_options(body, scope))
 
     answer = await anyio.to_thread.run_sync(run, limiter=services.model_slots)
     record(services, answer)
