@@ -169,17 +169,32 @@ def _headers(api_key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
-def _request(call: _Call) -> dict[str, Any]:
-    return {"json": call.json, "params": call.params, "files": call.files or None}
+def _request(call: _Call, collection: str | None) -> dict[str, Any]:
+    """httpx arguments for ``call``, in ``collection`` when one is set: a body field for search and query, a
+    query parameter for the document endpoints."""
+    body, params = call.json, call.params
+    if collection:
+        if call.path in ("/v1/search", "/v1/query"):
+            body = {**body, "collection": collection}
+        elif call.path.startswith("/v1/documents"):
+            params = {**(params or {}), "collection": collection}
+    return {"json": body, "params": params, "files": call.files or None}
 
 
 class Client:
     """Blocking client; one connection pool, closed by ``close()`` or ``with``."""
 
     def __init__(
-        self, base_url: str = "http://127.0.0.1:8080", *, api_key: str | None = None, timeout: float = 300.0
+        self,
+        base_url: str = "http://127.0.0.1:8080",
+        *,
+        api_key: str | None = None,
+        timeout: float = 300.0,
+        collection: str | None = None,
     ) -> None:
+        """``collection``: the one every call works on (the server's own when ``None``)."""
         self.http = httpx.Client(base_url=base_url, headers=_headers(api_key), timeout=timeout)
+        self.collection = collection
 
     def __enter__(self) -> Client:
         return self
@@ -191,7 +206,7 @@ class Client:
         self.http.close()
 
     def _send(self, call: _Call) -> Any:
-        return _parse(call, self.http.request(call.method, call.path, **_request(call)))
+        return _parse(call, self.http.request(call.method, call.path, **_request(call, self.collection)))
 
     def search(self, query: str, *, mode: SearchMode = "hybrid", k: int = 10) -> SearchResponse:
         return self._send(_Calls.search(query, mode, k))  # type: ignore[no-any-return]
@@ -219,6 +234,7 @@ class Client:
     ) -> Iterator[StreamEvent]:
         """``sources``, ``token``… as generated, ``claims``, then ``done`` (or ``error``)."""
         body = {**_query_body(question, k, mode, verify, **sampling), "stream": True}
+        body = _request(_Calls.query(body), self.collection)["json"]
         with self.http.stream("POST", "/v1/query", json=body) as response:
             if response.status_code >= 400:
                 response.read()
@@ -267,9 +283,15 @@ class AsyncClient:
     """The same operations for asyncio code (``await``, ``async for`` on :meth:`stream`)."""
 
     def __init__(
-        self, base_url: str = "http://127.0.0.1:8080", *, api_key: str | None = None, timeout: float = 300.0
+        self,
+        base_url: str = "http://127.0.0.1:8080",
+        *,
+        api_key: str | None = None,
+        timeout: float = 300.0,
+        collection: str | None = None,
     ) -> None:
         self.http = httpx.AsyncClient(base_url=base_url, headers=_headers(api_key), timeout=timeout)
+        self.collection = collection
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -281,7 +303,9 @@ class AsyncClient:
         await self.http.aclose()
 
     async def _send(self, call: _Call) -> Any:
-        return _parse(call, await self.http.request(call.method, call.path, **_request(call)))
+        return _parse(
+            call, await self.http.request(call.method, call.path, **_request(call, self.collection))
+        )
 
     async def search(self, query: str, *, mode: SearchMode = "hybrid", k: int = 10) -> SearchResponse:
         return await self._send(_Calls.search(query, mode, k))  # type: ignore[no-any-return]
@@ -307,6 +331,7 @@ class AsyncClient:
         **sampling: Any,
     ) -> AsyncIterator[StreamEvent]:
         body = {**_query_body(question, k, mode, verify, **sampling), "stream": True}
+        body = _request(_Calls.query(body), self.collection)["json"]
         async with self.http.stream("POST", "/v1/query", json=body) as response:
             if response.status_code >= 400:
                 await response.aread()

@@ -42,6 +42,13 @@ def test_sync_client_ingests_searches_answers_streams_and_deletes(
         with pytest.raises(ApiError) as bad:
             rag.search("x", k=1000)
         assert bad.value.status == 422
+    with Client(server.url, collection="other") as other:  # every call in that collection
+        assert (
+            other.wait_for_job(other.add_texts([{"id": "o", "text": "Otters hold hands."}]).id).state
+            == "succeeded"
+        )
+        assert [h.doc_id for h in other.search("otters").hits] == ["o"] and other.documents().total == 1
+        assert [e.kind for e in other.stream("Who holds hands?", max_tokens=16)][-1] == "done"
 
 
 def test_async_client_and_api_keys(live_server: Any, small_backend: LlamaCppBackend) -> None:
