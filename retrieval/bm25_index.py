@@ -10,6 +10,7 @@ import bm25s
 import numpy as np
 
 from ragqa.errors import IndexCorruptError
+from ragqa.retrieval.derived import PerFilter
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ class BM25Index:
         self.k1, self.b, self.method = k1, b, method
         self.vids = np.zeros(0, dtype=np.int64)
         self._model: bm25s.BM25 | None = None
+        self._masks: PerFilter[np.ndarray] = PerFilter()
 
     def __len__(self) -> int:
         return len(self.vids)
@@ -49,7 +51,8 @@ class BM25Index:
             return []
         scores = self._model.get_scores(known)
         if allowed is not None:
-            scores = np.where(np.isin(self.vids, allowed, assume_unique=True), scores, 0.0)
+            mask = self._masks.get(allowed, lambda a: np.isin(self.vids, a, assume_unique=True))
+            scores = np.where(mask, scores, 0.0)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
