@@ -64,9 +64,11 @@ PageDep = Annotated[Page, Depends(get_page)]
 
 
 def collection_for(principal: Principal, services: Services, requested: str | None) -> str:
-    """The collection a request works on (``None``: the server's own); one the key may not use is 404, as
-    one that does not exist would be."""
-    name = services.settings_for(requested).collection
-    if not principal.may_use(name):
+    """The collection a request works on (``None``: the server's own). Another one must exist (``POST
+    /v1/collections``), so a typo is a 404, not a new collection; one the key may not use is the same 404."""
+    settings = services.settings_for(requested)
+    name = settings.collection
+    known = name == services.settings.collection or settings.collection_dir.is_dir()
+    if not known or not principal.may_use(name):
         raise ApiError(404, "not_found", f"no collection {name!r}")
     return name

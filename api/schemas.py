@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -145,6 +145,9 @@ class QueryResponse(ResponseModel):
     verification: VerificationOut | None
 
 
+GroupName = Annotated[str, Field(min_length=1, max_length=128)]
+
+
 class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -152,7 +155,7 @@ class DocumentIn(BaseModel):
     text: str = Field(..., min_length=1)
     title: str = Field("", max_length=1000)
     metadata: dict[str, Any] = Field(default_factory=dict)
-    acl: list[str] | None = Field(
+    acl: list[GroupName] | None = Field(
         None, max_length=64, description="Groups that may see it (API keys' groups); absent = every key"
     )
 

@@ -15,6 +15,7 @@ from ragqa.generation.answerer import Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.factory import create_backend
 from ragqa.ingest.jobs import Job, JobEngine
+from ragqa.retrieval.catalog import describe
 from ragqa.retrieval.collection import CollectionReader
 from ragqa.retrieval.searcher import Searcher
 from ragqa.retrieval.service import open_searcher
@@ -88,6 +89,13 @@ class Services:
             if opened.answerer is None or opened.answerer.retriever is not searcher:
                 opened.answerer = Answerer(opened.settings, searcher, self.backend)
             return opened.answerer
+
+    def created_empty(self, collection: str) -> bool:
+        """A collection made by ``POST /v1/collections`` with nothing committed yet (it reads as empty; the
+        server's own collection before its first ingestion stays ``index_missing``)."""
+        if collection == self.settings.collection:
+            return False
+        return describe(self.settings_for(collection)).generation == 0
 
     def forget(self, collection: str) -> None:
         """Drop what is held for ``collection`` (it was deleted)."""

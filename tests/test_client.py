@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from ragqa.client import ApiError, AsyncClient, Client
@@ -42,6 +43,7 @@ def test_sync_client_ingests_searches_answers_streams_and_deletes(
         with pytest.raises(ApiError) as bad:
             rag.search("x", k=1000)
         assert bad.value.status == 422
+    assert httpx.post(f"{server.url}/v1/collections", json={"name": "other"}).status_code == 201
     with Client(server.url, collection="other") as other:  # every call in that collection
         assert (
             other.wait_for_job(other.add_texts([{"id": "o", "text": "Otters hold hands."}]).id).state

@@ -159,8 +159,9 @@ async def upload(
     return JSONResponse(job.to_json(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
 
 
-def _reader(services: Services, collection: str) -> CollectionReader:
-    return services.reader(collection)
+def _reader(services: Services, collection: str) -> CollectionReader | None:
+    """The collection's reader; ``None`` for a created collection with nothing in it yet."""
+    return None if services.created_empty(collection) else services.reader(collection)
 
 
 async def _visible(
@@ -168,7 +169,7 @@ async def _visible(
 ) -> DocumentRow:
     """The document, or 404 — the same answer whether it does not exist or the caller may not see it."""
     reader = await anyio.to_thread.run_sync(_reader, services, collection)
-    row = reader.document(doc_id)
+    row = reader.document(doc_id) if reader is not None else None
     groups = principal.visible_groups
     if row is None or (groups is not None and not visible(row.metadata, groups)):
         raise ApiError(404, "not_found", f"no document {doc_id!r}{' ' + purpose if purpose else ''}")
@@ -184,7 +185,7 @@ async def list_documents(
     )
     groups = principal.visible_groups
     rows, total = await anyio.to_thread.run_sync(
-        lambda: reader.documents_visible(groups, offset=page.offset, limit=page.limit)
+        lambda: reader.documents_visible(groups, offset=page.offset, limit=page.limit) if reader else ([], 0)
     )
     return DocumentPage(
         documents=[DocumentOut.model_validate(r, from_attributes=True) for r in rows],

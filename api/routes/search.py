@@ -20,6 +20,8 @@ async def search(body: SearchRequest, services: ServicesDep, principal: ReaderDe
     collection = collection_for(principal, services, body.collection)
 
     def run() -> SearchResponse:
+        if services.created_empty(collection):
+            return SearchResponse(hits=[], mode=body.mode, timings_ms={})
         result = services.searcher(collection).search(
             body.query, mode=body.mode, k=body.k, search_filter=search_filter(body.filter, principal)
         )

@@ -31,6 +31,9 @@ def test_collections_lifecycle(live_server: Any, small_backend: LlamaCppBackend)
     }
     assert client.post("/v1/collections", json={"name": "hr"}).json()["error"]["code"] == "collection_exists"
     assert client.post("/v1/collections", json={"name": "../etc"}).status_code == 422
+    empty = client.post("/v1/search", json={"query": "leave", "collection": "hr"})
+    assert empty.status_code == 200 and empty.json()["hits"] == []  # created, nothing in it yet
+    assert client.get("/v1/documents", params={"collection": "hr"}).json()["total"] == 0
     _add(client, "hr", "leave", "Parental leave lasts sixteen weeks.")
     _add(client, None, "deploys", "Deploys happen on Tuesdays.")
     hits = client.post("/v1/search", json={"query": "how long is leave", "collection": "hr"}).json()["hits"]
@@ -57,7 +60,11 @@ def test_collections_lifecycle(live_server: Any, small_backend: LlamaCppBackend)
     assert "hr" not in {c["name"] for c in client.get("/v1/collections").json()["collections"]}
     assert client.delete("/v1/collections/hr").status_code == 404
     gone = client.post("/v1/search", json={"query": "leave", "collection": "hr"})
-    assert gone.status_code == 503 and gone.json()["error"]["code"] == "index_missing"
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
+    typo = client.post(
+        "/v1/documents", params={"collection": "hrr"}, json={"documents": [{"id": "a", "text": "a"}]}
+    )
+    assert typo.status_code == 404  # uploads do not create collections by accident
 
 
 def test_keys_limited_to_collections(live_server: Any, small_backend: LlamaCppBackend) -> None:
