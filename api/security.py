@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 import threading
 import time
 
 from ragqa.config import LOOPBACK
 from ragqa.principals import hash_key
 
-__all__ = ["LOOPBACK", "RateLimiter", "hash_key", "key_matches"]
-
-
-def key_matches(key: str, hashes: list[str]) -> bool:
-    digest = hash_key(key)
-    return any(hmac.compare_digest(digest, h) for h in hashes)
+__all__ = ["LOOPBACK", "RateLimiter", "hash_key"]
 
 
 class RateLimiter:

@@ -73,27 +73,28 @@ class Services:
         with self._lock:
             return self._opened(collection).reader
 
+    def _searcher(self, opened: _Opened) -> Searcher:
+        if opened.searcher is None:
+            opened.searcher = open_searcher(opened.settings, opened.reader)
+        return opened.searcher
+
     def searcher(self, collection: str | None = None) -> Searcher:
         """The collection's searcher (on :meth:`reader`), with its embedder loaded on first use."""
         with self._lock:
-            opened = self._opened(collection)
-            if opened.searcher is None:
-                opened.searcher = open_searcher(opened.settings, opened.reader)
-            return opened.searcher
+            return self._searcher(self._opened(collection))
 
     def answerer(self, collection: str | None = None) -> Answerer:
-        """One answerer (and policy file read) per collection, on its current searcher."""
-        searcher = self.searcher(collection)
+        """One answerer (and policy file read) per collection, on its searcher."""
         with self._lock:
             opened = self._opened(collection)
-            if opened.answerer is None or opened.answerer.retriever is not searcher:
-                opened.answerer = Answerer(opened.settings, searcher, self.backend)
+            if opened.answerer is None:
+                opened.answerer = Answerer(opened.settings, self._searcher(opened), self.backend)
             return opened.answerer
 
     def created_empty(self, collection: str) -> bool:
         """A collection made by ``POST /v1/collections`` with nothing committed yet (it reads as empty; the
         server's own collection before its first ingestion stays ``index_missing``)."""
-        if collection == self.settings.collection:
+        if collection == self.settings.collection or collection in self._open:  # opened = committed
             return False
         return describe(self.settings_for(collection)).generation == 0
 

@@ -16,14 +16,19 @@ class DocumentAccess:
     acl: tuple[str, ...] | None = None
     allowed: frozenset[str] | None = None
 
+    def foreign(self, acl: list[str] | None) -> list[str]:
+        """The groups of ``acl`` outside ``allowed``: what this key may not give a document."""
+        if self.allowed is None or not acl:
+            return []
+        return sorted(set(acl) - self.allowed)
+
     def apply(self, document: Document) -> Document:
         if self.acl is not None:
             document = replace(document, metadata={**document.metadata, ACL_KEY: list(self.acl)})
         acl = document.metadata.get(ACL_KEY)
         if acl is not None and (not isinstance(acl, list) or not all(isinstance(g, str) and g for g in acl)):
             raise DocumentError(f"document {document.doc_id!r}: {ACL_KEY} must be a list of group names")
-        if self.allowed is not None and acl and not set(acl) <= self.allowed:
-            foreign = sorted(set(acl) - self.allowed)
+        if foreign := self.foreign(acl):
             raise DocumentError(
                 f"document {document.doc_id!r}: {ACL_KEY} names group(s) this key does not belong to: "
                 f"{', '.join(foreign)}"

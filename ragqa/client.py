@@ -233,12 +233,11 @@ class Client:
         **sampling: Any,
     ) -> Iterator[StreamEvent]:
         """``sources``, ``token``… as generated, ``claims``, then ``done`` (or ``error``)."""
-        body = {**_query_body(question, k, mode, verify, **sampling), "stream": True}
-        body = _request(_Calls.query(body), self.collection)["json"]
-        with self.http.stream("POST", "/v1/query", json=body) as response:
+        call = _Calls.query({**_query_body(question, k, mode, verify, **sampling), "stream": True})
+        with self.http.stream(call.method, call.path, **_request(call, self.collection)) as response:
             if response.status_code >= 400:
                 response.read()
-                _parse(_Calls.query(body), response)
+                _parse(call, response)
             sse = _Sse()
             for line in response.iter_lines():
                 if (event := sse.feed(line)) is not None:
@@ -330,12 +329,11 @@ class AsyncClient:
         verify: VerifyMode | None = None,
         **sampling: Any,
     ) -> AsyncIterator[StreamEvent]:
-        body = {**_query_body(question, k, mode, verify, **sampling), "stream": True}
-        body = _request(_Calls.query(body), self.collection)["json"]
-        async with self.http.stream("POST", "/v1/query", json=body) as response:
+        call = _Calls.query({**_query_body(question, k, mode, verify, **sampling), "stream": True})
+        async with self.http.stream(call.method, call.path, **_request(call, self.collection)) as response:
             if response.status_code >= 400:
                 await response.aread()
-                _parse(_Calls.query(body), response)
+                _parse(call, response)
             sse = _Sse()
             async for line in response.aiter_lines():
                 if (event := sse.feed(line)) is not None:

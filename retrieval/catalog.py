@@ -37,15 +37,13 @@ def list_collections(settings: Settings) -> list[CollectionInfo]:
     """Every collection of the data dir (folders under ``collections/``), by name."""
     root = settings.data_dir / "collections"
     names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    return [describe(settings.for_collection(n)) for n in names if _valid(settings, n)]
-
-
-def _valid(settings: Settings, name: str) -> bool:
-    try:
-        settings.for_collection(name)
-    except InputError:
-        return False
-    return True
+    found = []
+    for name in names:
+        try:
+            found.append(describe(settings.for_collection(name)))
+        except InputError:  # a folder whose name cannot be a collection's
+            continue
+    return found
 
 
 def create_collection(settings: Settings) -> CollectionInfo:

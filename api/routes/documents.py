@@ -47,10 +47,10 @@ _UPLOAD_BODY = {
 
 
 def _check_acl(acl: list[str] | None, principal: Principal) -> None:
-    groups = principal.visible_groups
-    if acl and groups is not None and not set(acl) <= groups:
-        foreign = ", ".join(sorted(set(acl) - groups))
-        raise ApiError(403, "acl_not_allowed", f"this API key may not give documents the group(s) {foreign}")
+    if foreign := DocumentAccess(allowed=principal.visible_groups).foreign(acl):
+        raise ApiError(
+            403, "acl_not_allowed", f"this API key may not give documents the group(s) {', '.join(foreign)}"
+        )
 
 
 def _form_acl(value: object) -> list[str] | None:
