@@ -11,11 +11,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 
 from ragqa import __version__
 from ragqa.api.body_limit import BodyLimitMiddleware
 from ragqa.api.errors import error_response, install_error_handlers
-from ragqa.api.routes import chat, collections, documents, health, jobs, query, search
+from ragqa.api.routes import chat, collections, documents, health, jobs, page, query, search
 from ragqa.api.schemas import DocumentsIn
 from ragqa.api.services import Services
 from ragqa.config import LOOPBACK, Settings
@@ -24,7 +25,12 @@ from ragqa.principals import LOCAL_ADMIN, principal_for
 
 log = logging.getLogger("ragqa.api")
 
-_OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json", "/redoc"})
+_OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json", "/redoc", "/", "/v1/info"})
+_OPEN_PREFIX = "/static/"  # the page's own files; everything it reads from the API needs a key
+
+
+def _is_open(path: str) -> bool:
+    return path in _OPEN_PATHS or path.startswith(_OPEN_PREFIX)
 
 
 def _route_label(request: Request) -> str:
@@ -87,8 +93,9 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
     app.state.services = services
     app.openapi = lambda: _openapi(app, settings.keys_configured)  # type: ignore[method-assign]
     install_error_handlers(app)
-    for module in (query, collections, search, chat, documents, jobs, health):
+    for module in (query, collections, search, chat, documents, jobs, health, page):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
 
     max_body = int(settings.api_max_body_mb * 1024 * 1024)
     too_large = f"request body is over the {settings.api_max_body_mb:g} MB limit"
@@ -149,7 +156,7 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
             principal = LOCAL_ADMIN  # loopback without keys: the one local user
         request.state.principal = principal
         request.state.authorized = principal is not None
-        if settings.keys_configured and path not in _OPEN_PATHS and not valid_key:
+        if settings.keys_configured and not _is_open(path) and not valid_key:
             wait = services.auth_failures.check(client)
             if wait > 0:  # guessing keys: slow down, whatever the key
                 return error_response(
@@ -164,7 +171,7 @@ def create_app(settings: Settings, *, backend: GenerationBackend | None = None) 
                 else "an API key is required (Authorization: Bearer KEY or X-API-Key)"
             )
             return error_response(401, "unauthorized", message, {"WWW-Authenticate": "Bearer"})
-        if path not in _OPEN_PATHS:
+        if not _is_open(path):
             # a bucket per configured key; anyone else (any made-up key included) is limited by address
             wait = services.limiter.check(f"key:{key}" if valid_key else f"addr:{client}")
             if wait > 0:

@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ragqa.api.records import ResponseModel, model_of
+from ragqa.generation.conversation import Conversation, Turn, TurnRole
 from ragqa.generation.verify.served import Evidence, ServedClaim
 from ragqa.ingest.jobs import PRIVATE_JOB_FIELDS, Job
 from ragqa.ingest.loaders import RESERVED_KEYS
 from ragqa.principals import Principal
-from ragqa.retrieval.docstore import DocumentRow
+from ragqa.retrieval.docstore import ChunkSpan, DocumentContent, DocumentRow
 from ragqa.retrieval.filters import SearchFilter
 from ragqa.types import ACL_KEY, Hit, SearchMode, VerifyMode
 
@@ -82,10 +83,24 @@ class SearchResponse(ResponseModel):
     timings_ms: dict[str, float]
 
 
+class TurnIn(BaseModel):
+    """An earlier turn of the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: TurnRole
+    content: str = Field(..., max_length=16000)
+
+
 class QueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(..., min_length=1, max_length=8000)
+    history: list[TurnIn] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Earlier turns, oldest first: a follow-up is rewritten to stand alone before retrieval",
+    )
     k: int | None = Field(None, ge=1, le=50)
     mode: Mode = "hybrid"
     stream: bool = False
@@ -93,6 +108,9 @@ class QueryRequest(BaseModel):
     verify: VerifyMode | None = Field(None, description="off | annotate | drop | strict [server setting]")
     filter: FilterIn | None = None
     collection: str | None = Field(None, description="The collection to answer from [the server's]")
+
+    def conversation(self) -> Conversation:
+        return Conversation(tuple(Turn(t.role, t.content) for t in self.history))
 
 
 class CitationOut(ResponseModel):
@@ -126,6 +144,9 @@ class QueryResponse(ResponseModel):
     """:class:`~ragqa.generation.answerer.Answer` as served (``Answer.to_json``)."""
 
     question: str
+    retrieval_query: str = Field(
+        description="What was searched: the question, or a follow-up made standalone"
+    )
     answer: str
     refused: bool
     refusal_reason: str | None
@@ -175,6 +196,8 @@ class DocumentsIn(BaseModel):
 
 
 DocumentOut = model_of(DocumentRow, "DocumentOut")
+ChunkSpanOut = model_of(ChunkSpan, "ChunkSpanOut")
+DocumentContentOut = model_of(DocumentContent, "DocumentContentOut", chunks=list[ChunkSpanOut])
 
 
 class DocumentPage(BaseModel):
@@ -193,6 +216,22 @@ class JobPage(BaseModel):
 
 class DeleteResponse(BaseModel):
     deleted: list[str]
+
+
+class RequestDefaults(BaseModel):
+    mode: Mode
+    k: int
+    verify: VerifyMode
+    sampling: dict[str, float | int]
+
+
+class InfoResponse(BaseModel):
+    version: str
+    collection: str
+    keys_required: bool
+    search_modes: list[Mode]
+    verify_modes: list[VerifyMode]
+    defaults: RequestDefaults
 
 
 class HealthResponse(BaseModel):

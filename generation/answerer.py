@@ -18,6 +18,7 @@ from ragqa.config import Settings
 from ragqa.errors import GenerationError, InputError, ModelFileError
 from ragqa.generation.backend import GenerationBackend, Usage
 from ragqa.generation.citations import CITATION_MARKER, check_citations, citation_json
+from ragqa.generation.conversation import Conversation, standalone_question
 from ragqa.generation.policy import AnswerPolicy
 from ragqa.generation.prompt import PackedPrompt, pack_prompt, refusal_text
 from ragqa.generation.sampling import SamplingParams
@@ -90,10 +91,12 @@ class Answer:
     error_code: str | None = None
     dropped_sources: int = 0
     verification: Verification | None = None  # None: not verified (off, refused, or no answer)
+    retrieval_query: str | None = None  # what was searched, when a follow-up was rewritten to stand alone
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "retrieval_query": self.retrieval_query or self.question,
             "answer": self.answer,
             "refused": self.refused,
             "refusal_reason": self.refusal_reason,
@@ -133,6 +136,8 @@ class _Prepared:
     hits: list[Hit]
     timings: dict[str, float]
     early: Answer | None = None  # answered without the model (policy, refusal)
+    query: str = ""  # the standalone question: searched, and put to the model
+    instructions: str | None = None
 
 
 class Answerer:
@@ -169,8 +174,22 @@ class Answerer:
             return self.settings.refusal_min_score
         return RELEVANCE_FLOOR.get(self.retriever.embedder.name, 0.0)
 
+    def _standalone(self, question: str, conversation: Conversation, timings: dict[str, float]) -> str:
+        t0 = time.perf_counter()
+        result = standalone_question(
+            question, conversation, lambda messages, params: self.backend.generate(messages, params).text
+        )
+        if result.how != "as_asked":
+            timings["rewrite"] = (time.perf_counter() - t0) * 1000
+        return result.query
+
     def _prepare(
-        self, question: str, k: int | None, mode: SearchMode, search_filter: SearchFilter | None = None
+        self,
+        question: str,
+        k: int | None,
+        mode: SearchMode,
+        search_filter: SearchFilter | None = None,
+        conversation: Conversation | None = None,
     ) -> _Prepared:
         question = question.strip()
         if not question:
@@ -185,33 +204,37 @@ class Answerer:
             if decision is not None:
                 refused = decision.kind == "deny"
                 early = Answer(question, decision.text, refused, "policy" if refused else None, "policy", [])
-                return _Prepared(question, [], timings, early)
+                return _Prepared(question, [], timings, early, question)
+        conversation = conversation or Conversation()
+        query = self._standalone(question, conversation, timings)
         t0 = time.perf_counter()
         wanted = k or self.settings.answer_k
         result = self.retriever.search(  # room for duplicates
-            question, mode=mode, k=wanted * 2, search_filter=search_filter
+            query, mode=mode, k=wanted * 2, search_filter=search_filter
         )
         timings["retrieval"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieval_{k}": v for k, v in result.timings_ms.items() if k != "total"})
         hits = distinct_hits(result.hits, wanted)
-        if not hits:
-            early = Answer(question, refusal_text(question), True, "no_sources", "ok", [])
-            return _Prepared(question, hits, timings, early)
+        prepared = _Prepared(question, hits, timings, None, query, conversation.instructions)
         best_dense = max((h.scores.get("dense") or float("-inf") for h in hits), default=float("-inf"))
-        if mode != "bm25" and best_dense < self.relevance_floor():
-            early = Answer(question, refusal_text(question), True, "low_relevance", "ok", hits)
-            return _Prepared(question, hits, timings, early)
-        return _Prepared(question, hits, timings)
+        if not hits:
+            prepared.early = Answer(question, refusal_text(question), True, "no_sources", "ok", [])
+        elif mode != "bm25" and best_dense < self.relevance_floor():
+            prepared.early = Answer(question, refusal_text(question), True, "low_relevance", "ok", hits)
+        if prepared.early is not None:
+            prepared.early.retrieval_query = query
+        return prepared
 
     def _pack(self, prepared: _Prepared, params: SamplingParams, reminder: str = "answer") -> PackedPrompt:
         backend = self.backend
         return pack_prompt(
-            prepared.question,
+            prepared.query,
             prepared.hits,
             count_tokens=backend.count_tokens,
             context_window=backend.context_window,
             max_new_tokens=params.max_tokens,
             reminder=reminder,
+            instructions=prepared.instructions,
         )
 
     def _retry_declined(
@@ -264,6 +287,7 @@ class Answerer:
             params,
             usage,
             dropped_sources=packed.dropped,
+            retrieval_query=prepared.query,
         )
         if is_declined(report.text, cited=bool(report.cited)):
             answer.refused, answer.refusal_reason = True, "model_declined"
@@ -278,7 +302,8 @@ class Answerer:
     def _verify(self, answer: Answer, mode: VerifyMode) -> None:
         """Check every claim against the sources the model was given; serve what the mode allows."""
         t0 = time.perf_counter()
-        verified = self.verifier.verify(answer.question, answer.answer, answer.sources, mode)
+        question = answer.retrieval_query or answer.question
+        verified = self.verifier.verify(question, answer.answer, answer.sources, mode)
         answer.timings_ms["verification"] = (time.perf_counter() - t0) * 1000
         answer.verification = verified.verification
         if verified.refuse:
@@ -308,6 +333,7 @@ class Answerer:
             sampling=params,
             error=str(exc),
             error_code=getattr(exc, "code", "generation_error"),
+            retrieval_query=prepared.query,
         )
 
     def sources_for(
@@ -318,10 +344,11 @@ class Answerer:
         k: int | None = None,
         mode: SearchMode = "hybrid",
         search_filter: SearchFilter | None = None,
+        conversation: Conversation | None = None,
     ) -> list[Hit]:
         """The sources ``answer`` would give the model (or cite in a refusal), without generating: retrieval is
         deterministic, so an eval can re-check an earlier answer's claims against exactly its sources."""
-        prepared = self._prepare(question, k, mode, search_filter)
+        prepared = self._prepare(question, k, mode, search_filter, conversation)
         if prepared.early is not None:
             return prepared.early.sources
         return self._pack(prepared, params or SamplingParams()).sources
@@ -333,9 +360,10 @@ class Answerer:
         k: int | None,
         mode: SearchMode,
         search_filter: SearchFilter | None,
+        conversation: Conversation | None,
     ) -> tuple[_Prepared, SamplingParams]:
         params = params or SamplingParams()
-        prepared = self._prepare(question, k, mode, search_filter)
+        prepared = self._prepare(question, k, mode, search_filter, conversation)
         if prepared.early is not None:
             prepared.early.timings_ms, prepared.early.sampling = prepared.timings, params
         return prepared, params
@@ -356,8 +384,11 @@ class Answerer:
         mode: SearchMode = "hybrid",
         search_filter: SearchFilter | None = None,
         verify: VerifyMode | None = None,
+        conversation: Conversation | None = None,
     ) -> Answer:
-        prepared, params = self._start(question, params, k, mode, search_filter)
+        """``conversation``: earlier turns (a follow-up is rewritten to stand alone before retrieval) and the
+        caller's instructions."""
+        prepared, params = self._start(question, params, k, mode, search_filter, conversation)
         if prepared.early is not None:
             return prepared.early
         try:
@@ -379,10 +410,11 @@ class Answerer:
         mode: SearchMode = "hybrid",
         search_filter: SearchFilter | None = None,
         verify: VerifyMode | None = None,
+        conversation: Conversation | None = None,
     ) -> Iterator[AnswerEvent]:
         """``sources`` first, then ``token`` events as generated, then ``done`` with the checked and verified
         :class:`Answer`, whose text replaces the streamed one (claims the sources do not support are gone)."""
-        prepared, params = self._start(question, params, k, mode, search_filter)
+        prepared, params = self._start(question, params, k, mode, search_filter, conversation)
         if prepared.early is not None:
             yield AnswerEvent("sources", sources=prepared.early.sources)
             yield AnswerEvent("token", delta=prepared.early.answer)

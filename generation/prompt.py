@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ragqa.cjk import is_chinese
 from ragqa.errors import InputError
 from ragqa.generation.backend import Message
+from ragqa.generation.conversation import instructions_block
 from ragqa.types import Hit
 
 SYSTEM_PROMPT = """You answer questions using only the numbered sources you are given.
@@ -69,11 +70,14 @@ def pack_prompt(
     context_window: int,
     max_new_tokens: int,
     reminder: str = "answer",
+    instructions: str | None = None,
 ) -> PackedPrompt:
     """Add sources in rank order while they fit beside the instruction, question and answer budget.
-    ``reminder``: ``answer`` (compose a cited answer) or ``extract`` (copy the answering sentence)."""
+    ``reminder``: ``answer`` (compose a cited answer) or ``extract`` (copy the answering sentence);
+    ``instructions``: the caller's own, placed under the grounding rules."""
+    system = SYSTEM_PROMPT + instructions_block(instructions)
     question_part = f"Question: {question.strip()}\n\n{REMINDERS[reminder](question)}"
-    fixed = count_tokens(SYSTEM_PROMPT) + count_tokens("Sources:\n\n" + question_part) + 2 * _SAFETY_TOKENS
+    fixed = count_tokens(system) + count_tokens("Sources:\n\n" + question_part) + 2 * _SAFETY_TOKENS
     budget = context_window - max_new_tokens - fixed
     if budget <= 0:
         raise InputError(
@@ -100,5 +104,5 @@ def pack_prompt(
         used.append(hit)
         spent += cost
     user = "Sources:\n\n" + "".join(blocks) + question_part
-    messages = [Message("system", SYSTEM_PROMPT), Message("user", user)]
+    messages = [Message("system", system), Message("user", user)]
     return PackedPrompt(messages, used, len(hits) - len(used), fixed + spent)

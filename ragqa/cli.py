@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -57,6 +58,18 @@ CollectionOpt = Annotated[
     str | None, typer.Option("--collection", "-c", help="Collection name [env RAGQA_COLLECTION].")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+SourcesOpt = Annotated[
+    int | None, typer.Option("--k", "-k", min=1, max=50, help="Sources to give the model [5].")
+]
+BackendOpt = Annotated[str | None, typer.Option(help="llamacpp | openai | vllm [env RAGQA_LLM_BACKEND].")]
+ModelOpt = Annotated[str | None, typer.Option(help="Packaged model, .gguf path, or served model name.")]
+VerifyOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Check each claim against the sources: off | annotate | drop (remove unsupported ones) | "
+        "strict (refuse if any is unsupported) [env RAGQA_VERIFY, drop]."
+    ),
+]
 FilterOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -194,9 +207,7 @@ def search(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in English or Chinese.")],
-    k: Annotated[
-        int | None, typer.Option("--k", "-k", min=1, max=50, help="Sources to give the model [5].")
-    ] = None,
+    k: SourcesOpt = None,
     mode: ModeOpt = None,
     stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it is generated.")] = False,
     temperature: Annotated[float | None, typer.Option(help="0-2 [0.1].")] = None,
@@ -206,19 +217,9 @@ def ask(
     seed: Annotated[int | None, typer.Option(help="Fixed seed for repeatable answers.")] = None,
     repetition_penalty: Annotated[float | None, typer.Option(help="[1.05]")] = None,
     stop: Annotated[list[str] | None, typer.Option(help="Stop string (repeatable).")] = None,
-    backend: Annotated[
-        str | None, typer.Option(help="llamacpp | openai | vllm [env RAGQA_LLM_BACKEND].")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Packaged model, .gguf path, or served model name.")
-    ] = None,
-    verify: Annotated[
-        str | None,
-        typer.Option(
-            help="Check each claim against the sources: off | annotate | drop (remove unsupported ones) | "
-            "strict (refuse if any is unsupported) [env RAGQA_VERIFY, drop]."
-        ),
-    ] = None,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    verify: VerifyOpt = None,
     where: FilterOpt = None,
     data_dir: DataDir = None,
     collection: CollectionOpt = None,
@@ -246,17 +247,7 @@ def ask(
     search_mode = mode or settings.search_mode
     scope = _filter(where)
     if stream and not as_json:
-        result = None
-        streamed: list[str] = []
-        for event in answerer.stream(question, params=params, k=k, mode=search_mode, search_filter=scope):
-            if event.kind == "token":
-                streamed.append(event.delta)
-                typer.echo(event.delta, nl=False)
-            elif event.kind == "done":
-                result = event.answer
-        typer.echo("")
-        if result is not None and result.answer.strip() != "".join(streamed).strip():
-            typer.echo(f"\nAs verified:\n{result.answer}")  # unsupported claims removed, or a refusal
+        result = _stream_answer(answerer, question, params=params, k=k, mode=search_mode, search_filter=scope)
     else:
         result = answerer.answer(question, params=params, k=k, mode=search_mode, search_filter=scope)
         if as_json:
@@ -267,6 +258,85 @@ def ask(
     assert result is not None
     _print_answer_footer(result)
     _exit_if_unavailable(result)
+
+
+def _stream_answer(answerer: Any, question: str, **options: Any) -> Any:
+    """Print the answer as generated; when verification changed it, print the served text after it."""
+    result = None
+    streamed: list[str] = []
+    for event in answerer.stream(question, **options):
+        if event.kind == "token":
+            streamed.append(event.delta)
+            typer.echo(event.delta, nl=False)
+        elif event.kind == "done":
+            result = event.answer
+    typer.echo("")
+    assert result is not None
+    if _words(result.answer) != _words("".join(streamed)):  # unsupported claims removed, or a refusal
+        typer.echo(f"\nAs verified:\n{result.answer}")
+    return result
+
+
+def _words(text: str) -> str:
+    """The text without citation markers, spaces and punctuation: "1961. [1]" and "1961[1]." read the same."""
+    return re.sub(r"\[\d+\]|[\W_]", "", text)
+
+
+@app.command()
+def chat(
+    k: SourcesOpt = None,
+    mode: ModeOpt = None,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    verify: VerifyOpt = None,
+    where: FilterOpt = None,
+    data_dir: DataDir = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """A conversation in the terminal: ask, then ask follow-ups ("who was its last keeper?"); each follow-up
+    is made standalone from the earlier turns before retrieval. /reset starts over; /quit or Ctrl-D ends."""
+    from ragqa.generation.answerer import Answerer
+    from ragqa.generation.conversation import Conversation, Turn
+    from ragqa.generation.factory import create_backend
+    from ragqa.retrieval.service import open_searcher
+
+    settings = _settings(
+        data_dir=data_dir, collection=collection, llm_backend=backend, llm_model=model, verify=verify
+    )
+    answerer = Answerer(settings, open_searcher(settings), lambda: create_backend(settings))
+    options = {"k": k, "mode": mode or settings.search_mode, "search_filter": _filter(where)}
+    interactive = sys.stdin.isatty()
+    if interactive:
+        import readline  # noqa: F401 - line editing and up-arrow history for input()
+
+        typer.echo("Ask about your documents. /reset starts over, /quit (or Ctrl-D) ends.", err=True)
+    turns: list[Turn] = []
+    while True:
+        try:
+            line = input("you> " if interactive else "")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("", err=interactive)
+            return
+        question = line.strip()
+        if question in ("/quit", "/exit"):
+            return
+        if question == "/reset":
+            turns.clear()
+            typer.echo("(new conversation)", err=True)
+            continue
+        if not question:
+            continue
+        if not interactive:  # a transcript of piped questions shows which answer is whose
+            typer.echo(f"you> {question}")
+        try:
+            result = _stream_answer(answerer, question, conversation=Conversation(tuple(turns)), **options)
+        except RagqaError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            continue
+        if result.retrieval_query and result.retrieval_query != result.question:
+            typer.echo(f"(searched: {result.retrieval_query})", err=True)
+        _print_answer_footer(result)
+        turns += [Turn("user", question), Turn("assistant", result.answer)]
 
 
 def _filter(assignments: list[str] | None) -> Any:

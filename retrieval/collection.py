@@ -31,7 +31,7 @@ from tqdm import tqdm
 from ragqa.config import Settings
 from ragqa.errors import CollectionBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from ragqa.retrieval.bm25_index import BM25Index
-from ragqa.retrieval.docstore import DocStore, DocumentRow, SourceRow
+from ragqa.retrieval.docstore import DocStore, DocumentContent, DocumentRow, SourceRow
 from ragqa.retrieval.filters import visible
 from ragqa.retrieval.fsutil import publish_dir, storage_error
 from ragqa.retrieval.integrity import verify, write_manifest
@@ -456,6 +456,9 @@ class CollectionReader:
 
     def document(self, doc_id: str) -> DocumentRow | None:
         return self.docstore.document(doc_id)
+
+    def content(self, doc_id: str) -> DocumentContent | None:
+        return self.docstore.content(doc_id)
 
     def document_count(self) -> int:
         return self.docstore.counts()["documents"]

@@ -76,6 +76,25 @@ class DocumentRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ChunkSpan:
+    chunk_id: str
+    ordinal: int
+    span: tuple[int, int]  # characters of the document text
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentContent:
+    """A document's extracted text as indexed, rebuilt from its chunks (which overlap and cover it; text
+    between chunks, white space only, comes back as spaces so every span still points at its characters)."""
+
+    doc_id: str
+    title: str
+    source: str
+    text: str
+    chunks: list[ChunkSpan]
+
+
+@dataclass(frozen=True, slots=True)
 class SourceRow:
     path: str
     size: int
@@ -184,6 +203,21 @@ class DocStore:
             (limit, offset),
         )
         return [DocumentRow(*r[:6], json.loads(r[6]), r[7]) for r in rows]
+
+    def content(self, doc_id: str) -> DocumentContent | None:
+        row = self.document(doc_id)
+        if row is None:
+            return None
+        rows = self._db.execute(
+            'SELECT chunk_id, ordinal, start, "end", text FROM chunks WHERE doc_id=? ORDER BY ordinal',
+            (doc_id,),
+        ).fetchall()
+        size = max((end for _, _, _, end, _ in rows), default=0)
+        text = [" "] * size
+        for _, _, start, end, body in rows:
+            text[start:end] = body[: end - start].ljust(end - start)
+        spans = [ChunkSpan(chunk_id, ordinal, (start, end)) for chunk_id, ordinal, start, end, _ in rows]
+        return DocumentContent(row.doc_id, row.title, row.source, "".join(text), spans)
 
     def chunk_vids(self, doc_id: str) -> dict[str, int]:
         return dict(self._db.execute("SELECT chunk_id, vid FROM chunks WHERE doc_id=?", (doc_id,)))

@@ -48,12 +48,11 @@ class LiveServer:
 ServerFactory = Callable[..., LiveServer]
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[ServerFactory]:
+def _servers(data_dir: Path) -> Iterator[ServerFactory]:
     servers: list[LiveServer] = []
 
     def make(backend: GenerationBackend | None = None, **overrides: Any) -> LiveServer:
-        settings = load_settings(data_dir=tmp_path / "data", **overrides)
+        settings = load_settings(data_dir=data_dir, **overrides)
         server = LiveServer(settings, backend).__enter__()
         servers.append(server)
         return server
@@ -61,3 +60,14 @@ def live_server(tmp_path: Path) -> Iterator[ServerFactory]:
     yield make
     for server in servers:
         server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[ServerFactory]:
+    yield from _servers(tmp_path / "data")
+
+
+@pytest.fixture(scope="module")
+def live_server_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
+    """The same, one data dir per test module: for tests that share one corpus and one server."""
+    yield from _servers(tmp_path_factory.mktemp("live") / "data")

@@ -148,3 +148,33 @@ def test_help_shows_env_vars_and_defaults_as_written() -> None:
         and "[env RAGQA_COLLECTION]" in text
         and "Sources to give the model [5]" in text
     )
+
+
+@pytest.mark.slow
+def test_chat_remembers_the_conversation(tmp_path: Path, default_model: Path) -> None:
+    data, docs = tmp_path / "data", tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harrow-point.txt").write_text(
+        "The Harrow Point lighthouse was first lit in 1852. Its last keeper was Edith Marlow, who left in 1961.\n"
+    )
+    (docs / "gull-rock.txt").write_text(
+        "The Gull Rock lighthouse was first lit in 1874. Its last keeper was Tomas Brenn, who left in 1983.\n"
+    )
+    _ragqa("ingest", str(docs), data_dir=data)
+    env = {**os.environ, "RAGQA_DATA_DIR": str(data)}
+    lines = "When was the Harrow Point lighthouse first lit?\nWho was its last keeper?\n/reset\nits keeper?\n"
+    chat = subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", "chat"],
+        input=lines,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert chat.returncode == 0, chat.stderr
+    _, first, follow_up, after_reset = chat.stdout.split("you> ")
+    assert "1852" in first
+    assert "Marlow" in follow_up and "Brenn" not in follow_up, chat.stdout
+    searched = [line for line in chat.stderr.splitlines() if line.startswith("(searched: ")]
+    assert len(searched) == 1 and "Harrow Point" in searched[0], chat.stderr  # /reset forgot the lighthouse
+    assert "(new conversation)" in chat.stderr and after_reset

@@ -201,3 +201,20 @@ def test_compose_file_validates_with_docker_compose(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_built_wheel_holds_every_package_and_the_page() -> None:
+    """The Docker image installs a wheel, not the checkout: every package folder and the page's files must be in
+    it (``ragqa.api.routes`` was once missing)."""
+    import tomllib
+
+    setup = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {Path(path): name for name, path in setup["package-dir"].items()}
+    for folder, name in folders.items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(REPO / folder)
+            package = ".".join([name, *rel.parts]) if rel.parts else name
+            assert package in setup["packages"], f"{package} is not packaged"
+    page_files = {p.name for p in (REPO / "api" / "static").iterdir()}
+    assert {"index.html", "app.js", "app.css"} <= page_files
+    assert setup["package-data"]["ragqa.api"] == ["static/*"]

@@ -15,27 +15,38 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from ragqa.api.deps import ReaderDep, ServicesDep, collection_for
 from ragqa.api.errors import ApiError
 from ragqa.api.routes.query import answer_status, in_model_slot, record
-from ragqa.api.schemas import ChatRequest, ErrorResponse, search_filter
+from ragqa.api.schemas import ChatMessage, ChatRequest, ErrorResponse, search_filter
 from ragqa.api.services import Services
 from ragqa.errors import RagqaError
 from ragqa.generation.answerer import Answer
+from ragqa.generation.conversation import Conversation, turns_of
 from ragqa.generation.sampling import SamplingParams, sampling_params
-from ragqa.retrieval.filters import SearchFilter
-from ragqa.types import VerifyMode
 
 router = APIRouter(tags=["openai"])
 MODEL_NAME = "ragqa"
 
 
-def _question(body: ChatRequest) -> str:
-    for message in reversed(body.messages):
-        if message.role == "user":
-            content = message.content
-            if isinstance(content, list):
-                content = " ".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
-            if content and content.strip():
-                return content
-    raise ApiError(422, "invalid_request", "the messages hold no user message with text")
+def _text(message: ChatMessage) -> str:
+    content = message.content
+    if isinstance(content, list):
+        content = " ".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+    return (content or "").strip()
+
+
+def _conversation(body: ChatRequest) -> tuple[str, Conversation]:
+    """The last user message with text is the question; the user and assistant messages before it are the
+    history, and system (or developer) messages are instructions under ragqa's grounding rules."""
+    texts = [_text(m) for m in body.messages]
+    last = next(
+        (i for i in range(len(texts) - 1, -1, -1) if body.messages[i].role == "user" and texts[i]), None
+    )
+    if last is None:
+        raise ApiError(422, "invalid_request", "the messages hold no user message with text")
+    earlier = [(m.role, t) for m, t in zip(body.messages[:last], texts[:last], strict=True)]
+    instructions = "\n".join(
+        t for m, t in zip(body.messages, texts, strict=True) if m.role in ("system", "developer") and t
+    )
+    return texts[last], Conversation(turns_of(earlier), instructions or None)
 
 
 def _params(body: ChatRequest) -> SamplingParams:
@@ -60,6 +71,7 @@ def _extras(answer: Answer) -> dict[str, Any]:
         "claims": data["claims"],
         "verification": data["verification"],
         "cited": data["cited"],
+        "retrieval_query": data["retrieval_query"],
     }
 
 
@@ -99,13 +111,7 @@ def _chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None = Non
 
 
 def _stream(
-    services: Services,
-    question: str,
-    params: SamplingParams,
-    model: str,
-    verify: VerifyMode | None,
-    where: SearchFilter | None,
-    collection: str,
+    services: Services, question: str, options: dict[str, Any], model: str, collection: str
 ) -> Iterator[str]:
     """Deltas as generated; the last chunk carries ``verified_answer`` (the text as served after
     verification), ``claims`` and ``verification`` as extra fields."""
@@ -113,7 +119,7 @@ def _stream(
     yield _chunk(cid, model, {"role": "assistant", "content": ""})
     try:
         answerer = services.answerer(collection)
-        for event in answerer.stream(question, params=params, verify=verify, search_filter=where):
+        for event in answerer.stream(question, **options):
             if event.kind == "token" and event.delta:
                 yield _chunk(cid, model, {"content": event.delta})
             elif event.kind == "done" and event.answer is not None:
@@ -131,25 +137,27 @@ def _stream(
 
 @router.post("/v1/chat/completions", responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
 async def chat_completions(body: ChatRequest, services: ServicesDep, principal: ReaderDep) -> Any:
-    """OpenAI chat completions; the last user message is the question. Extra fields: sources, citations."""
-    question = _question(body)
-    params = _params(body)
+    """OpenAI chat completions over the whole message list: the last user message is the question, earlier
+    turns make a follow-up standalone (``retrieval_query``), system messages are honoured within the
+    grounding rules. Extra fields: sources, citations, claims, verification."""
+    question, conversation = _conversation(body)
     model = body.model or MODEL_NAME
-    where = search_filter(body.filter, principal)
+    options: dict[str, Any] = {
+        "params": _params(body),
+        "verify": body.verify,
+        "search_filter": search_filter(body.filter, principal),
+        "conversation": conversation,
+    }
     collection = collection_for(principal, services, body.collection)
     if body.stream:
         services.searcher(collection)
         return StreamingResponse(
-            in_model_slot(
-                services, _stream(services, question, params, model, body.verify, where, collection)
-            ),
+            in_model_slot(services, _stream(services, question, options, model, collection)),
             media_type="text/event-stream",
         )
 
     def run() -> Answer:
-        return services.answerer(collection).answer(
-            question, params=params, verify=body.verify, search_filter=where
-        )
+        return services.answerer(collection).answer(question, **options)
 
     answer = await anyio.to_thread.run_sync(run, limiter=services.model_slots)
     record(services, answer)

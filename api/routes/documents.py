@@ -14,12 +14,22 @@ from starlette.datastructures import UploadFile
 
 from ragqa.api.deps import CollectionQuery, PageDep, ReaderDep, ServicesDep, WriterDep, collection_for
 from ragqa.api.errors import ApiError
-from ragqa.api.schemas import DeleteResponse, DocumentOut, DocumentPage, DocumentsIn, ErrorResponse, JobOut
+from ragqa.api.schemas import (
+    DeleteResponse,
+    DocumentContentOut,
+    DocumentOut,
+    DocumentPage,
+    DocumentsIn,
+    ErrorResponse,
+    JobOut,
+)
 from ragqa.api.services import Services
 from ragqa.api.uploads import remove_upload, replace_upload, safe_name, store_upload
+from ragqa.errors import IndexMissingError
 from ragqa.ingest.access import DocumentAccess
 from ragqa.ingest.loaders import supported_suffixes
 from ragqa.principals import Principal
+from ragqa.retrieval.catalog import describe
 from ragqa.retrieval.collection import CollectionReader
 from ragqa.retrieval.docstore import DocumentRow
 from ragqa.retrieval.filters import visible
@@ -160,8 +170,15 @@ async def upload(
 
 
 def _reader(services: Services, collection: str) -> CollectionReader | None:
-    """The collection's reader; ``None`` for a created collection with nothing in it yet."""
-    return None if services.created_empty(collection) else services.reader(collection)
+    """The collection's reader; ``None`` while nothing is committed in it (its documents list as empty)."""
+    if services.created_empty(collection):
+        return None
+    try:
+        return services.reader(collection)
+    except IndexMissingError:
+        if describe(services.settings_for(collection)).generation == 0:  # nothing ingested yet
+            return None
+        raise
 
 
 async def _visible(
@@ -193,6 +210,25 @@ async def list_documents(
         limit=page.limit,
         total=total,
     )
+
+
+@router.get(
+    "/v1/documents/{doc_id:path}/content",
+    response_model=DocumentContentOut,
+    responses={404: {"model": ErrorResponse}},
+)
+async def document_content(
+    doc_id: str, services: ServicesDep, principal: ReaderDep, collection: CollectionQuery = None
+) -> Any:
+    """The document's text as indexed and its chunks' character spans (a source's ``span`` points into it),
+    for showing a cited passage in place."""
+    name = collection_for(principal, services, collection)
+    await _visible(services, doc_id, principal, name)
+    reader = await anyio.to_thread.run_sync(_reader, services, name)
+    content = await anyio.to_thread.run_sync(reader.content, doc_id) if reader is not None else None
+    if content is None:  # deleted in between
+        raise ApiError(404, "not_found", f"no document {doc_id!r}")
+    return DocumentContentOut.model_validate(content, from_attributes=True)
 
 
 @router.get(

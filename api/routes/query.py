@@ -81,7 +81,14 @@ def sse(event: str, data: dict[str, Any]) -> str:
 def _options(body: QueryRequest, scope: SearchFilter | None) -> dict[str, Any]:
     """The answerer's keyword arguments for a query body (the same for ``answer`` and ``stream``)."""
     params = sampling_params(**body.sampling.model_dump())
-    return {"params": params, "k": body.k, "mode": body.mode, "verify": body.verify, "search_filter": scope}
+    return {
+        "params": params,
+        "k": body.k,
+        "mode": body.mode,
+        "verify": body.verify,
+        "search_filter": scope,
+        "conversation": body.conversation(),
+    }
 
 
 def _events(services: Services, body: QueryRequest, scope: SearchFilter | None) -> Iterator[str]:

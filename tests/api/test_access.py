@@ -77,6 +77,8 @@ def test_each_key_sees_its_groups_and_the_public_documents(clients: dict[str, ht
     assert page["total"] == 2 and {d["doc_id"] for d in page["documents"]} == {"holidays", "salaries"}
     missing, absent = hr.get("/v1/documents/deploys"), hr.get("/v1/documents/no-such-doc")
     assert missing.status_code == absent.status_code == 404  # forbidden looks exactly like absent
+    assert hr.get("/v1/documents/deploys/content").status_code == 404  # and so does its text
+    assert "Tuesday" in eng.get("/v1/documents/deploys/content").json()["text"]
     assert missing.json()["error"]["message"].replace("deploys", "X") == absent.json()["error"][
         "message"
     ].replace("no-such-doc", "X")

@@ -3,7 +3,6 @@ test reads the rendered DOM and checks a screenshot's pixels for the plots and t
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,28 +13,16 @@ from ragqa.eval.halueval import run_halueval
 from ragqa.eval.report_html import MAX_ITEMS
 from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.embedders import Embedder
+from tests.browser import CHROMIUM, FLAGS, needs_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)"
-)
-_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+pytestmark = needs_chromium
 
 
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     assert CHROMIUM is not None
     profile = tmp_path / "chromium-profile"
     return subprocess.run(
-        [CHROMIUM, *_FLAGS, f"--user-data-dir={profile}", *args],
+        [CHROMIUM, "--headless", *FLAGS, f"--user-data-dir={profile}", *args],
         capture_output=True,
         text=True,
         timeout=120,
