@@ -226,10 +226,7 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the collection, citing numbered sources, or say it does not know."""
-    from ragqa.generation.answerer import Answerer
-    from ragqa.generation.factory import create_backend
     from ragqa.generation.sampling import sampling_params
-    from ragqa.retrieval.service import open_searcher
 
     settings = _settings(
         data_dir=data_dir, collection=collection, llm_backend=backend, llm_model=model, verify=verify
@@ -243,7 +240,7 @@ def ask(
         repetition_penalty=repetition_penalty,
         stop=tuple(stop) if stop else None,
     )
-    answerer = Answerer(settings, open_searcher(settings), lambda: create_backend(settings))
+    answerer = _answerer(settings)
     search_mode = mode or settings.search_mode
     scope = _filter(where)
     if stream and not as_json:
@@ -258,6 +255,14 @@ def ask(
     assert result is not None
     _print_answer_footer(result)
     _exit_if_unavailable(result)
+
+
+def _answerer(settings: Settings) -> Any:
+    from ragqa.generation.answerer import Answerer
+    from ragqa.generation.factory import create_backend
+    from ragqa.retrieval.service import open_searcher
+
+    return Answerer(settings, open_searcher(settings), lambda: create_backend(settings))
 
 
 def _stream_answer(answerer: Any, question: str, **options: Any) -> Any:
@@ -295,15 +300,12 @@ def chat(
 ) -> None:
     """A conversation in the terminal: ask, then ask follow-ups ("who was its last keeper?"); each follow-up
     is made standalone from the earlier turns before retrieval. /reset starts over; /quit or Ctrl-D ends."""
-    from ragqa.generation.answerer import Answerer
     from ragqa.generation.conversation import Conversation, Turn
-    from ragqa.generation.factory import create_backend
-    from ragqa.retrieval.service import open_searcher
 
     settings = _settings(
         data_dir=data_dir, collection=collection, llm_backend=backend, llm_model=model, verify=verify
     )
-    answerer = Answerer(settings, open_searcher(settings), lambda: create_backend(settings))
+    answerer = _answerer(settings)
     options = {"k": k, "mode": mode or settings.search_mode, "search_filter": _filter(where)}
     interactive = sys.stdin.isatty()
     if interactive:

@@ -74,9 +74,17 @@ class _Call:
 
 
 def _query_body(
-    question: str, k: int | None, mode: SearchMode, verify: VerifyMode | None, **sampling: Any
+    question: str,
+    k: int | None,
+    mode: SearchMode,
+    verify: VerifyMode | None,
+    history: list[dict[str, str]] | None,
+    **sampling: Any,
 ) -> dict:
+    """``history``: earlier turns, ``[{"role": "user" | "assistant", "content"}]``, oldest first."""
     body: dict[str, Any] = {"question": question, "mode": mode, "sampling": sampling}
+    if history:
+        body["history"] = history
     if k is not None:
         body["k"] = k
     if verify is not None:
@@ -218,10 +226,11 @@ class Client:
         k: int | None = None,
         mode: SearchMode = "hybrid",
         verify: VerifyMode | None = None,
+        history: list[dict[str, str]] | None = None,
         **sampling: Any,
     ) -> QueryResponse:
         """A cited answer; ``sampling``: temperature, top_p, top_k, max_tokens, seed, stop…"""
-        return self._send(_Calls.query(_query_body(question, k, mode, verify, **sampling)))  # type: ignore[no-any-return]
+        return self._send(_Calls.query(_query_body(question, k, mode, verify, history, **sampling)))  # type: ignore[no-any-return]
 
     def stream(
         self,
@@ -230,10 +239,11 @@ class Client:
         k: int | None = None,
         mode: SearchMode = "hybrid",
         verify: VerifyMode | None = None,
+        history: list[dict[str, str]] | None = None,
         **sampling: Any,
     ) -> Iterator[StreamEvent]:
         """``sources``, ``token``… as generated, ``claims``, then ``done`` (or ``error``)."""
-        call = _Calls.query({**_query_body(question, k, mode, verify, **sampling), "stream": True})
+        call = _Calls.query({**_query_body(question, k, mode, verify, history, **sampling), "stream": True})
         with self.http.stream(call.method, call.path, **_request(call, self.collection)) as response:
             if response.status_code >= 400:
                 response.read()
@@ -316,9 +326,10 @@ class AsyncClient:
         k: int | None = None,
         mode: SearchMode = "hybrid",
         verify: VerifyMode | None = None,
+        history: list[dict[str, str]] | None = None,
         **sampling: Any,
     ) -> QueryResponse:
-        return await self._send(_Calls.query(_query_body(question, k, mode, verify, **sampling)))  # type: ignore[no-any-return]
+        return await self._send(_Calls.query(_query_body(question, k, mode, verify, history, **sampling)))  # type: ignore[no-any-return]
 
     async def stream(
         self,
@@ -327,9 +338,10 @@ class AsyncClient:
         k: int | None = None,
         mode: SearchMode = "hybrid",
         verify: VerifyMode | None = None,
+        history: list[dict[str, str]] | None = None,
         **sampling: Any,
     ) -> AsyncIterator[StreamEvent]:
-        call = _Calls.query({**_query_body(question, k, mode, verify, **sampling), "stream": True})
+        call = _Calls.query({**_query_body(question, k, mode, verify, history, **sampling), "stream": True})
         async with self.http.stream(call.method, call.path, **_request(call, self.collection)) as response:
             if response.status_code >= 400:
                 await response.aread()

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from openai import OpenAI
 
+from ragqa.client import Client
 from tests.api.lighthouses import FIRST, FOLLOW_UP
 
 pytestmark = pytest.mark.slow
@@ -25,6 +26,10 @@ def test_query_with_history_answers_the_follow_up_about_the_same_lighthouse(ligh
     assert "Marlow" in body["answer"] and "Brenn" not in body["answer"], body
     assert body["question"] == FOLLOW_UP and not body["refused"]
     assert {c["doc_id"] for c in body["citations"]} == {"harrow-point"}
+    with Client(lighthouse_server, timeout=300) as ragqa:  # the Python client sends the same history
+        done = list(ragqa.stream(FOLLOW_UP, history=history))[-1]
+    assert done.kind == "done" and done.answer is not None and "Marlow" in done.answer.answer, done
+    assert "Harrow Point" in done.answer.retrieval_query
 
 
 def test_openai_client_uses_the_whole_message_list(lighthouse_server: str) -> None:

@@ -48,14 +48,16 @@ def test_page_weight_first_render_and_nothing_from_outside(lighthouse_server: st
     page.on("request", lambda request: requested.append(request.url))
     page.goto(lighthouse_server + "/")
     page.wait_for_function("() => document.querySelector('#opt-mode').options.length > 0")
-    paint = page.evaluate(  # first contentful paint, waited for (the entry appears after the frame is painted)
-        """() => new Promise(resolve => {
+    paint = (
+        page.evaluate(  # first contentful paint, waited for (the entry appears after the frame is painted)
+            """() => new Promise(resolve => {
             new PerformanceObserver(list => {
                 const entry = list.getEntriesByName('first-contentful-paint')[0];
                 if (entry) resolve(entry.startTime);
             }).observe({ type: 'paint', buffered: true });
             setTimeout(() => resolve(null), 5000);
         })"""
+        )
     )
     assert paint is not None
     print(f"\npage weight {sum(sizes.values())} bytes {sizes}; first contentful paint {paint:.0f} ms")
