@@ -110,7 +110,7 @@ async function* sseEvents(response) {
 }
 
 // ---- one question and its answer --------------------------------------------------------------------------
-function renderAnswerText(node, text, sources, cited) {
+function renderAnswerText(node, text, sources, cited, refused = false) {
   node.textContent = "";
   const parts = text.split(/(\[\d+\])/);
   for (const part of parts) {
@@ -124,7 +124,7 @@ function renderAnswerText(node, text, sources, cited) {
       }));
     } else node.append(part);
   }
-  if (!cited && text && sources.length) node.append(el("span", { class: "muted", text: "  (no citation)" }));
+  if (!cited && !refused && text && sources.length) node.append(el("span", { class: "muted", text: "  (no citation)" }));
 }
 
 function renderSources(turn, sources, cited) {
@@ -167,7 +167,7 @@ function copyText(answer) {
 function finish(turn, answer) {
   const node = turn.querySelector(".answer");
   node.classList.remove("streaming");
-  renderAnswerText(node, answer.answer, answer.sources, answer.cited);
+  renderAnswerText(node, answer.answer, answer.sources, answer.cited, answer.refused);
   renderSources(turn, answer.sources, answer.citations.map((c) => c.n));
   renderClaims(turn, answer.claims, answer.verification);
   if (answer.refused) {
@@ -264,7 +264,7 @@ async function loadDocuments() {
       const del = el("button", { type: "button", class: "delete", text: "Delete", "aria-label": `Delete ${doc.title || doc.doc_id}` });
       del.addEventListener("click", () => deleteDocument(doc, del));
       const view = el("a", { href: "#", text: doc.title || doc.doc_id, onclick: (e) => { e.preventDefault(); openSource({ ...doc, span: [0, 0] }); } });
-      body.append(el("tr", { "data-doc-id": doc.doc_id }, el("td", {}, view), el("td", { text: doc.source }), el("td", { text: doc.n_chunks }), el("td", {}, del)));
+      body.append(el("tr", { "data-doc-id": doc.doc_id }, el("td", {}, view), el("td", { text: doc.source.split("/").pop(), title: doc.source }), el("td", { text: doc.n_chunks }), el("td", {}, del)));
     }
     if (!page.documents.length) body.append(el("tr", {}, el("td", { colspan: 4, class: "muted", text: "No documents yet." })));
     const last = Math.min(state.offset + state.limit, state.total);

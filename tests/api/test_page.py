@@ -5,6 +5,7 @@ and delete a document, give an API key when the server needs one; page weight, f
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +17,12 @@ import pytest
 from ragqa.api.security import hash_key
 from tests.api.lighthouses import FIRST, FOLLOW_UP
 from tests.browser import CHROMIUM, FLAGS, needs_chromium
+from tests.processes import wait_for_job
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
-WAIT_MS = 240_000  # an answer from the real model on 2 busy cores
+WAIT_MS = 240_000
+SCREENSHOTS = os.environ.get("RAGQA_SCREENSHOTS")  # an answer from the real model on 2 busy cores
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +34,14 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
     yield page
+    if SCREENSHOTS:  # RAGQA_SCREENSHOTS=DIR keeps what each test ended on, to look at
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SCREENSHOTS}/{request.node.name}.png", full_page=True)
     context.close()
 
 
@@ -64,10 +70,8 @@ def test_page_weight_first_render_and_nothing_from_outside(lighthouse_server: st
     assert paint < 1000
     assert all(url.startswith(lighthouse_server) or url.startswith("data:") for url in requested), requested
     assert page.input_value("#opt-mode") == "hybrid" and page.input_value("#opt-verify") == "drop"
-    assert (
-        page.get_attribute("#opt-temperature", "placeholder") == "0.1"
-    )  # the lighthouse_server's default, greyed
-    assert page.is_hidden("#key-form")  # no keys on this lighthouse_server
+    assert page.get_attribute("#opt-temperature", "placeholder") == "0.1"  # the server's default, greyed
+    assert page.is_hidden("#key-form")  # no keys on this server
     for label in ("Question", "API key", "Search mode", "Temperature", "Max tokens"):
         assert page.get_by_label(label, exact=True).count() == 1, label  # every field has its label
 
@@ -108,6 +112,15 @@ def test_ask_streams_a_cited_answer_and_a_citation_opens_the_highlighted_span(
     page.wait_for_selector(".turn:nth-child(2) .answer:not(.streaming)", timeout=WAIT_MS)
     follow_up = page.inner_text(".turn:nth-child(2) .answer")
     assert "Marlow" in follow_up and "Brenn" not in follow_up, follow_up
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click(".turn:nth-child(2) button.copy")
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert "Marlow" in copied and "[1] Harrow Point lighthouse — " in copied  # the answer with its citations
+
+    page.fill("#question", "What is the boiling point of mercury in kelvin?")  # nothing about it here
+    page.press("#question", "Enter")
+    refusal = page.wait_for_selector(".turn:nth-child(3) .refusal:has-text('Not answered')", timeout=WAIT_MS)
+    assert "low_relevance" in refusal.inner_text() or "model_declined" in refusal.inner_text()
     assert "Harrow Point" in page.inner_text(".turn:nth-child(2) .searched")
 
 
@@ -144,6 +157,20 @@ def test_documents_upload_list_and_delete(live_server: Any, page: Any, tmp_path:
     listed = httpx.get(server.url + "/v1/documents").json()
     assert [d["title"] or d["source"] for d in listed["documents"]] != [] and listed["total"] == 1
     assert "灯塔" not in page.inner_text("#doc-table")
+    notes = [
+        {"id": f"note-{i:02d}", "title": f"Note {i:02d}", "text": f"Keeper's log entry {i}."}
+        for i in range(21)
+    ]
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        job = client.post("/v1/documents", json={"documents": notes}).json()
+        assert wait_for_job(client, job["id"])["state"] == "succeeded"
+    page.reload()
+    page.click("#tab-docs")
+    page.wait_for_selector("#page-info:has-text('1–20 of 22')")
+    assert page.is_disabled("#prev-page") and page.locator("#doc-table tr[data-doc-id]").count() == 20
+    page.click("#next-page")
+    page.wait_for_selector("#page-info:has-text('21–22 of 22')")
+    assert page.is_disabled("#next-page") and page.locator("#doc-table tr[data-doc-id]").count() == 2
 
 
 def test_with_keys_required_the_page_asks_for_one(live_server: Any, page: Any) -> None:
