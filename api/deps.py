@@ -44,6 +44,22 @@ def require(role: Role) -> Callable[[Principal], Principal]:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def admit_answer(services: ServicesDep) -> None:
+    """429 ``model_busy`` (with Retry-After) when ``API_MODEL_QUEUE`` answers already wait for a model thread."""
+    wait = services.model_wait()
+    if wait is not None:
+        raise ApiError(
+            429,
+            "model_busy",
+            f"every model thread is busy and {services.settings.api_model_queue} answers are waiting; "
+            f"retry in about {wait} s",
+            {"Retry-After": str(wait)},
+        )
+
+
+AdmittedDep = Annotated[None, Depends(admit_answer)]
 CollectionQuery = Annotated[str | None, Query(description="The collection [the server's]", max_length=64)]
 ReaderDep = Annotated[Principal, Depends(require("read"))]
 WriterDep = Annotated[Principal, Depends(require("write"))]

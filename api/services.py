@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
+import statistics
 import threading
+from collections import deque
 from dataclasses import dataclass
 
 import anyio
@@ -40,11 +43,22 @@ class Services:
         self.limiter = RateLimiter(settings.api_rate_limit)
         self.auth_failures = RateLimiter(settings.api_auth_failures)  # spent by failed authentications
         self.model_slots = anyio.CapacityLimiter(settings.api_model_concurrency)
+        self.answer_seconds: deque[float] = deque(maxlen=20)  # recent answers, for Retry-After
         self.jobs = JobEngine(settings, on_commit=self._job_finished)
         self._open: dict[str, _Opened] = {}
         self._backend = backend
         self._owns_backend = backend is None  # a backend handed in belongs to the caller
         self._lock = threading.Lock()
+
+    def model_wait(self) -> int | None:
+        """``None`` when an answer may queue for a model thread; else the seconds to suggest in Retry-After
+        (the queue of ``API_MODEL_QUEUE`` is full): the recent median answer time × the answers ahead / threads."""
+        slots = self.model_slots.statistics()
+        if slots.borrowed_tokens < slots.total_tokens or slots.tasks_waiting < self.settings.api_model_queue:
+            return None
+        typical = statistics.median(self.answer_seconds) if self.answer_seconds else 10.0
+        ahead = slots.tasks_waiting + 1
+        return max(1, math.ceil(typical * ahead / self.settings.api_model_concurrency))
 
     def start(self) -> None:
         self.jobs.start()

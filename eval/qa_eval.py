@@ -85,7 +85,7 @@ def gold_recall(prediction: str, golds: list[str]) -> float:
     return best
 
 
-def _load_questions(path: Path) -> list[tuple[str, str, list[str]]]:
+def load_questions(path: Path) -> list[tuple[str, str, list[str]]]:
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     out = []
     for article in data:
@@ -255,7 +255,7 @@ def run_qa_eval(
     done = _previous_rows(out / _ANSWERS, resume)
     started = time.perf_counter()
     eval_settings, dataset = collection_for(settings, squad=squad, progress=progress)
-    questions = _load_questions(squad)[: limit or None]
+    questions = load_questions(squad)[: limit or None]
     searcher = open_searcher(eval_settings)
     answerer = Answerer(eval_settings, searcher, backend)
     held_out = HeldOutRetriever(searcher, eval_settings.top_k)

@@ -18,6 +18,7 @@ from ragqa.config import Settings
 from ragqa.errors import GenerationError, InputError, ModelFileError
 from ragqa.generation.backend import GenerationBackend, Usage
 from ragqa.generation.citations import CITATION_MARKER, check_citations, citation_json
+from ragqa.generation.compress import compress
 from ragqa.generation.conversation import Conversation, standalone_question
 from ragqa.generation.policy import AnswerPolicy
 from ragqa.generation.prompt import PackedPrompt, pack_prompt, refusal_text
@@ -227,9 +228,14 @@ class Answerer:
 
     def _pack(self, prepared: _Prepared, params: SamplingParams, reminder: str = "answer") -> PackedPrompt:
         backend = self.backend
+        hits, texts = prepared.hits, None
+        if self.settings.compress_context:
+            compressed = compress(prepared.query, hits)
+            hits, texts = compressed.hits, compressed.texts
         return pack_prompt(
             prepared.query,
-            prepared.hits,
+            hits,
+            texts=texts,
             count_tokens=backend.count_tokens,
             context_window=backend.context_window,
             max_new_tokens=params.max_tokens,

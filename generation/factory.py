@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ragqa.config import Settings
 from ragqa.errors import ConfigError
 from ragqa.generation.backend import GenerationBackend
@@ -20,6 +22,17 @@ def create_backend(settings: Settings) -> GenerationBackend:
             path,
             context=settings.llm_context or DEFAULT_LOCAL_CONTEXT,
             threads=settings.llm_threads or settings.threads,
+            timeout=settings.llm_timeout,
+        )
+    if settings.llm_backend == "llamacpp-native":
+        from ragqa.generation.models import resolve_model_file
+        from ragqa.generation.native_backend import NativeLlamaBackend
+
+        path = resolve_model_file(settings.llm_model or DEFAULT_LOCAL_MODEL, settings.model_cache)
+        return NativeLlamaBackend(
+            path,
+            context=settings.llm_context or DEFAULT_LOCAL_CONTEXT,
+            threads=settings.llm_threads or settings.threads or (os.cpu_count() or 1),
             timeout=settings.llm_timeout,
         )
     if settings.llm_backend == "openai":

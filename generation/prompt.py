@@ -71,10 +71,12 @@ def pack_prompt(
     max_new_tokens: int,
     reminder: str = "answer",
     instructions: str | None = None,
+    texts: Sequence[str] | None = None,
 ) -> PackedPrompt:
     """Add sources in rank order while they fit beside the instruction, question and answer budget.
     ``reminder``: ``answer`` (compose a cited answer) or ``extract`` (copy the answering sentence);
-    ``instructions``: the caller's own, placed under the grounding rules."""
+    ``instructions``: the caller's own, placed under the grounding rules; ``texts``: what to show of each hit
+    (compressed), instead of its whole text."""
     system = SYSTEM_PROMPT + instructions_block(instructions)
     question_part = f"Question: {question.strip()}\n\n{REMINDERS[reminder](question)}"
     fixed = count_tokens(system) + count_tokens("Sources:\n\n" + question_part) + 2 * _SAFETY_TOKENS
@@ -87,18 +89,17 @@ def pack_prompt(
     blocks: list[str] = []
     used: list[Hit] = []
     spent = 0
-    for hit in hits:
-        block = _source_block(len(used) + 1, hit, hit.text)
+    for i, hit in enumerate(hits):
+        text = texts[i] if texts is not None else hit.text
+        block = _source_block(len(used) + 1, hit, text)
         cost = count_tokens(block)
         if spent + cost > budget:
             if used:
                 break
-            keep = int(
-                len(hit.text) * (budget - spent) / cost * 0.9
-            )  # the best chunk alone is too big: cut it
+            keep = int(len(text) * (budget - spent) / cost * 0.9)  # the best chunk alone is too big: cut it
             if keep < 20:
                 break
-            block = _source_block(1, hit, hit.text[:keep])
+            block = _source_block(1, hit, text[:keep])
             cost = count_tokens(block)
         blocks.append(block)
         used.append(hit)

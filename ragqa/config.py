@@ -146,7 +146,7 @@ class Settings(BaseSettings):
     search_mode: SearchMode = "hybrid"
 
     # generation
-    llm_backend: Literal["llamacpp", "openai", "vllm"] = "llamacpp"
+    llm_backend: Literal["llamacpp", "llamacpp-native", "openai", "vllm"] = "llamacpp"
     llm_model: str | None = Field(
         None,
         description="llamacpp: a packaged model name or a .gguf path [qwen2.5-coder-1.5b]; "
@@ -167,6 +167,11 @@ class Settings(BaseSettings):
         description="Dense similarity below which nothing counts as relevant [per-embedder calibration].",
     )
     max_question_chars: int = Field(2000, ge=10)
+    compress_context: bool = Field(
+        False,
+        description="Show the model only the sentences of each source that bear on the question (with their "
+        "neighbours); citations and verification still use the whole chunks.",
+    )
     retry_declined: bool = Field(
         True,
         description="When the model declines, ask once more to copy the answering sentence from the sources "
@@ -213,6 +218,12 @@ class Settings(BaseSettings):
     )
     api_model_concurrency: int = Field(
         2, ge=1, description="Threads running searches and generation at once."
+    )
+    api_model_queue: int = Field(
+        8,
+        ge=0,
+        description="Answers that may wait for a free model thread; one more is refused with 429 `model_busy` "
+        "and a Retry-After estimate, instead of waiting minutes.",
     )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(

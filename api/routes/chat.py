@@ -12,7 +12,7 @@ import anyio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from ragqa.api.deps import ReaderDep, ServicesDep, collection_for
+from ragqa.api.deps import AdmittedDep, ReaderDep, ServicesDep, collection_for
 from ragqa.api.errors import ApiError
 from ragqa.api.routes.query import answer_status, in_model_slot, record
 from ragqa.api.schemas import ChatMessage, ChatRequest, ErrorResponse, search_filter
@@ -136,7 +136,9 @@ def _stream(
 
 
 @router.post("/v1/chat/completions", responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
-async def chat_completions(body: ChatRequest, services: ServicesDep, principal: ReaderDep) -> Any:
+async def chat_completions(
+    body: ChatRequest, services: ServicesDep, principal: ReaderDep, _: AdmittedDep
+) -> Any:
     """OpenAI chat completions over the whole message list: the last user message is the question, earlier
     turns make a follow-up standalone (``retrieval_query``), system messages are honoured within the
     grounding rules. Extra fields: sources, citations, claims, verification."""

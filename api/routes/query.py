@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from ragqa.api.deps import ReaderDep, ServicesDep, collection_for
+from ragqa.api.deps import AdmittedDep, ReaderDep, ServicesDep, collection_for
 from ragqa.api.schemas import ErrorResponse, QueryRequest, QueryResponse, search_filter
 from ragqa.api.services import Services
 from ragqa.errors import RagqaError
@@ -39,11 +39,14 @@ def answer_status(answer: Answer) -> int:
 
 def record(services: Services, answer: Answer) -> None:
     services.metrics.observe_stages(answer.timings_ms)
+    if answer.status == "ok" and "generation" in answer.timings_ms:
+        services.answer_seconds.append(sum(answer.timings_ms.get(k, 0.0) for k in _STAGES) / 1000)
     services.metrics.answers.labels(answer.status, answer.refusal_reason or "").inc()
     if answer.usage:
         services.metrics.tokens.inc(answer.usage.completion_tokens)
 
 
+_STAGES = ("rewrite", "retrieval", "generation", "retry", "verification")
 KEEPALIVE = ": keep-alive\n\n"  # an SSE comment: clients ignore it, proxies see a live connection
 
 
@@ -124,7 +127,7 @@ def _render(services: Services, event: AnswerEvent) -> str:
 
 
 @router.post("/v1/query", response_model=QueryResponse, responses=_QUERY_RESPONSES)
-async def query(body: QueryRequest, services: ServicesDep, principal: ReaderDep) -> Any:
+async def query(body: QueryRequest, services: ServicesDep, principal: ReaderDep, _: AdmittedDep) -> Any:
     """Answer from the collection with citations, each claim verified against the sources (``verify``);
     ``"stream": true`` sends SSE: ``sources``, ``token``… as generated, ``claims``, then ``done`` with the answer
     as served — its text replaces the streamed tokens (unsupported claims removed, or a refusal)."""

@@ -5,6 +5,7 @@ alone (``off``) — over JSON, SSE and the official OpenAI client."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -159,5 +160,39 @@ def test_streams_stay_alive_while_the_model_reads(live_server: ServerFactory) ->
         )
         chunks = list(stream)
         assert (chunks[-1].model_extra or {})["verified_answer"] == SUPPORTED
+    finally:
+        slow.close()
+
+
+def test_a_full_model_queue_answers_429_with_retry_after(live_server: ServerFactory) -> None:
+    """One model thread and room for one waiting answer: while one streams and one waits, a third question is
+    refused at once with 429 ``model_busy`` and a Retry-After, instead of queueing for minutes; the two admitted
+    ones finish."""
+    import threading
+
+    slow = FixedAnswerServer(SUPPORTED, first_token_delay=2.0)
+    try:
+        client = _harrow_client(live_server, slow, api_model_concurrency=1, api_model_queue=1)
+        finished: list[str] = []
+
+        def stream() -> None:
+            body = {"question": QUESTION, "stream": True}
+            with httpx.Client(base_url=client.base_url, timeout=60) as own:
+                text = own.post("/v1/query", json=body).text
+            finished.append(text.strip().split("\n\n")[-1])
+
+        threads = [threading.Thread(target=stream) for _ in range(2)]
+        for thread in threads:  # the first takes the model thread, the second waits for it
+            thread.start()
+            time.sleep(0.5)
+        busy = client.post("/v1/query", json={"question": QUESTION})
+        assert busy.status_code == 429 and busy.json()["error"]["code"] == "model_busy"
+        assert int(busy.headers["Retry-After"]) >= 1
+        chat = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": QUESTION}]})
+        assert chat.status_code == 429
+        for thread in threads:
+            thread.join(60)
+        assert len(finished) == 2 and all(block.startswith("event: done") for block in finished)
+        assert client.post("/v1/query", json={"question": QUESTION}).status_code == 200  # room again
     finally:
         slow.close()

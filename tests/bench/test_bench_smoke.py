@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -69,6 +70,27 @@ def test_generation_bench_smoke(tmp_path: Path) -> None:
     assert row["model"] == "qwen2.5-coder-0.5b" and row["prompt_tokens"] == 256
     assert row["ttft_ms"] > 0 and row["decode_tok_s"] > 0 and row["generated"] > 1
     assert "decode tok/s" in stdout
+
+
+def test_context_bench_smoke(tmp_path: Path) -> None:
+    stdout, result = _smoke("context", tmp_path, "--data-dir", str(tmp_path / "data"))
+    rows = {r["strategy"]: r for r in result["results"]}
+    assert (
+        set(rows) == {"whole-5", "whole-3", "compressed-5", "compressed-3"}
+        and rows["whole-5"]["x_default"] == 1
+    )
+    assert rows["compressed-5"]["prompt_tokens_mean"] < rows["whole-5"]["prompt_tokens_mean"]
+    assert all(0 <= r["gold_in_prompt"] <= r["of"] == 10 for r in rows.values())
+    assert "gold in prompt" in stdout
+
+
+def test_runtimes_bench_smoke(tmp_path: Path) -> None:
+    stdout, result = _smoke("runtimes", tmp_path)
+    rows = result["results"]
+    assert rows[0]["runtime"].startswith("xllamacpp wheel") and rows[0]["prefill_x_wheel"] == 1
+    assert all(r["ttft_ms"] > 0 and r["decode_tok_s"] > 0 for r in rows)
+    assert len(rows) == (3 if importlib.util.find_spec("llama_cpp") else 1)
+    assert "× wheel" in stdout
 
 
 def test_soak_bench_smoke(tmp_path: Path) -> None:

@@ -1,6 +1,11 @@
-"""The llamacpp backend, and the openai backend against llama.cpp's own OpenAI-compatible server."""
+"""The llamacpp backend, the openai backend against llama.cpp's own OpenAI-compatible server, and llamacpp-native
+(llama.cpp built on this machine) where it is installed: the same contract for each."""
 
 from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,12 +21,26 @@ MESSAGES = [
 ]
 
 
-@pytest.fixture(params=["llamacpp", "openai"])
+@pytest.fixture(scope="module")
+def native_backend(small_model: Path) -> Iterator[GenerationBackend]:
+    """llama.cpp built here (``llamacpp-native``), where llama-cpp-python is installed."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python is not installed (opt-in native build)")
+    from ragqa.generation.native_backend import NativeLlamaBackend
+
+    backend = NativeLlamaBackend(small_model, context=2048, threads=2, timeout=60)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(params=["llamacpp", "openai", "llamacpp-native"])
 def backend(
     request: pytest.FixtureRequest, small_backend: LlamaCppBackend, small_server: LlamaCppServer
 ) -> GenerationBackend:
     if request.param == "llamacpp":
         return small_backend
+    if request.param == "llamacpp-native":
+        return request.getfixturevalue("native_backend")  # type: ignore[no-any-return]
     return OpenAIBackend(f"{small_server.url}/v1", api_key=small_server.api_key, timeout=60)
 
 

@@ -1,0 +1,156 @@
+"""llama.cpp builds side by side on this CPU, for the same GGUF: the ``xllamacpp`` wheel ragqa embeds (its CPU
+build targets AVX2) against ``llama-cpp-python`` compiled here for the host's instruction set, when installed.
+Time to first token (prefill) and decode tokens/s at the same prompt, greedy, 64 new tokens, same threads.
+
+    python bench/runtimes.py                        # the default 1.5B model, 1,024-token prompt, 2 threads
+    python bench/runtimes.py --smoke                # the 0.5B model, 128 tokens, the wheel only if need be
+
+Building the native one (≈ 5 min on 2 cores; AMX is left out: on this CPU llama.cpp's AMX kernels crash
+with a segmentation fault on the first multi-token batch):
+
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON \\
+      -DGGML_AVX512_BF16=ON -DGGML_AVX_VNNI=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF" \\
+      pip install llama-cpp-python==0.3.36 diskcache
+
+Rows: the wheel and ``llamacpp-native`` through ragqa's backend interface (seeded, so no prompt prefix is
+reused), and llama-cpp-python with its defaults (weight repacking on) driven directly. Prints a table with
+each build's ratio to the wheel, writes bench/results/runtimes.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, machine, shared_data, table, write_json
+
+from generation import PARAMS, measure, prompt_of, source_text
+from ragqa.config import load_settings
+from ragqa.generation.backend import GenerationBackend
+from ragqa.generation.llamacpp_backend import LlamaCppBackend
+from ragqa.generation.models import resolve_model_file
+
+NEW_TOKENS = PARAMS.max_tokens
+
+
+def through_backend(backend: GenerationBackend, text: str, tokens: int, repeat: int) -> dict[str, float]:
+    """Measured through ragqa's backend interface (the path answers take)."""
+    try:
+        measure(backend, prompt_of(backend, text[:2000], 64, 0))  # warm up
+        runs = [measure(backend, prompt_of(backend, text, tokens, r)) for r in range(1, repeat + 1)]
+    finally:
+        backend.close()
+    return {k: statistics.median(r[k] for r in runs) for k in ("ttft_ms", "decode_tok_s")}
+
+
+def repacked(path: Path, text: str, tokens: int, threads: int, repeat: int) -> dict[str, float]:
+    """llama-cpp-python with its defaults (weight repacking on), driven directly."""
+    from llama_cpp import Llama
+
+    llm = Llama(
+        model_path=str(path),
+        n_ctx=tokens + NEW_TOKENS + 256,
+        n_threads=threads,
+        n_threads_batch=threads,
+        verbose=False,
+    )
+    runs = []
+    for r in range(repeat + 1):  # the first warms up
+        ids = llm.tokenize(f"Run {r}-{tokens}. Summarise the text in one sentence.\n\n{text}".encode())[
+            :tokens
+        ]
+        llm.reset()
+        t0 = time.perf_counter()
+        first, count = None, 0
+        for _ in llm.create_completion(ids, max_tokens=NEW_TOKENS, temperature=0, top_k=1, stream=True):
+            first = first or time.perf_counter()
+            count += 1
+        end = time.perf_counter()
+        if r and first is not None:
+            runs.append({"ttft_ms": (first - t0) * 1000, "decode_tok_s": (count - 1) / (end - first)})
+    return {k: statistics.median(run[k] for run in runs) for k in ("ttft_ms", "decode_tok_s")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--prompt-tokens", type=int, default=1024)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    if args.smoke:
+        args.model, args.prompt_tokens, args.repeat = "qwen2.5-coder-0.5b", 128, 1
+    path = resolve_model_file(args.model, load_settings().model_cache)
+    text = source_text(shared_data() / "scifact" / "corpus.jsonl")
+    rows: list[dict[str, Any]] = []
+    context = args.prompt_tokens + NEW_TOKENS + 256
+    base = through_backend(
+        LlamaCppBackend(path, context=context, threads=args.threads), text, args.prompt_tokens, args.repeat
+    )
+    rows.append({"runtime": "xllamacpp wheel (AVX2): llamacpp", **base})
+    if importlib.util.find_spec("llama_cpp") is None:
+        print("llama-cpp-python is not installed: the wheel only", file=sys.stderr)
+    else:
+        from ragqa.generation.native_backend import NativeLlamaBackend
+
+        native = NativeLlamaBackend(path, context=context, threads=args.threads)
+        rows.append(
+            {
+                "runtime": "built here, repacking off: llamacpp-native",
+                **through_backend(native, text, args.prompt_tokens, args.repeat),
+            }
+        )
+        rows.append(
+            {
+                "runtime": "built here, repacking on",
+                **repacked(path, text, args.prompt_tokens, args.threads, args.repeat),
+            }
+        )
+    for row in rows:
+        row["prefill_tok_s"] = round(args.prompt_tokens / (row["ttft_ms"] / 1000), 1)
+        row["prefill_x_wheel"] = round(base["ttft_ms"] / row["ttft_ms"], 2)
+        row["decode_x_wheel"] = round(row["decode_tok_s"] / base["decode_tok_s"], 2)
+        row["ttft_ms"], row["decode_tok_s"] = round(row["ttft_ms"], 1), round(row["decode_tok_s"], 2)
+    print(
+        table(
+            ["runtime", "TTFT ms", "prefill tok/s", "× wheel", "decode tok/s", "× wheel"],
+            [
+                [
+                    r["runtime"],
+                    r["ttft_ms"],
+                    r["prefill_tok_s"],
+                    r["prefill_x_wheel"],
+                    r["decode_tok_s"],
+                    r["decode_x_wheel"],
+                ]
+                for r in rows
+            ],
+        )
+    )
+    out = args.out or RESULTS / f"runtimes{'-smoke' if args.smoke else ''}.json"
+    write_json(
+        out,
+        {
+            "machine": machine(),
+            "model": args.model,
+            "prompt_tokens": args.prompt_tokens,
+            "threads": args.threads,
+            "new_tokens": NEW_TOKENS,
+            "results": rows,
+        },
+    )
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
