@@ -23,7 +23,7 @@ def _ragqa(*args: str, data_dir: Path, check: bool = True) -> subprocess.Complet
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     out = _ragqa("--help", data_dir=tmp_path).stdout
-    for command in ("ingest", "search", "delete", "stats", "eval"):
+    for command in ("ingest", "search", "ask", "chat", "delete", "stats", "eval"):
         assert command in out
     assert "--beir" in _ragqa("eval", "retrieval", "--help", data_dir=tmp_path).stdout
 
