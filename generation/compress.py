@@ -7,7 +7,7 @@ overlap) is not repeated; a source holding none of the question's terms is dropp
 change: citations, spans and verification still refer to the whole chunk.
 
 Measured on XQuAD-en questions 200–399 and CMRC trial 200–399 (``bench/answer.py --compression``): prompt
-tokens −37% / −43%, the gold answer still in the prompt for 196 / 179 of 200 questions (198 / 196 with whole
+tokens −37% / −43%, the gold answer still in the prompt for 196 / 189 of 200 questions (198 / 196 with whole
 sources) — the reason it is not the default; five whole sources cut to three gave −28% / −30% for 198 / 195.
 """
 

@@ -1,10 +1,10 @@
 """llama.cpp compiled on this machine (``llama-cpp-python``), in-process: ``RAGQA_LLM_BACKEND=llamacpp-native``.
 
 The default ``llamacpp`` backend embeds the ``xllamacpp`` wheel, whose CPU build targets AVX2. On an AVX-512 CPU
-a build made for it reads prompts faster: on this project's 2-core machine 1.85× the wheel's prefill for the
-default 1.5B model, decode about the same (``bench/runtimes.py``). It is opt-in because it must be compiled
-(≈ 5 min; README "Faster answers on AVX-512"). Weight repacking is off: here it made decoding 1.1× faster but
-prefill 1.35× slower, and RAG prompts are mostly prefill. One request runs at a time (the model is not
+a build made for it reads prompts faster: on this project's 2-core machine 1.89× the wheel's prefill for the
+default 1.5B model, decode 0.85× (``bench/runtimes.py``). It is opt-in because it must be compiled (≈ 5 min;
+README "Faster answers on AVX-512"). Weight repacking is off: here it made decoding 1.35× faster but prefill
+1.27× slower, and RAG prompts are mostly prefill. One request runs at a time (the model is not
 thread-safe); the prompt prefix shared with the previous request (system prompt, same sources) is reused,
 except when a seed is given: a reused prefix changes the last bits of the logits, so a seeded answer is
 computed from scratch to come out the same every time.
