@@ -61,7 +61,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 SourcesOpt = Annotated[
     int | None, typer.Option("--k", "-k", min=1, max=50, help="Sources to give the model [5].")
 ]
-BackendOpt = Annotated[str | None, typer.Option(help="llamacpp | openai | vllm [env RAGQA_LLM_BACKEND].")]
+BackendOpt = Annotated[
+    str | None, typer.Option(help="llamacpp | llamacpp-native | openai | vllm [env RAGQA_LLM_BACKEND].")
+]
 ModelOpt = Annotated[str | None, typer.Option(help="Packaged model, .gguf path, or served model name.")]
 VerifyOpt = Annotated[
     str | None,
@@ -228,9 +230,7 @@ def ask(
     """Answer a question from the collection, citing numbered sources, or say it does not know."""
     from ragqa.generation.sampling import sampling_params
 
-    settings = _settings(
-        data_dir=data_dir, collection=collection, llm_backend=backend, llm_model=model, verify=verify
-    )
+    settings, answerer = _answering(data_dir, collection, backend, model, verify)
     params = sampling_params(
         temperature=temperature,
         top_p=top_p,
@@ -240,7 +240,6 @@ def ask(
         repetition_penalty=repetition_penalty,
         stop=tuple(stop) if stop else None,
     )
-    answerer = _answerer(settings)
     search_mode = mode or settings.search_mode
     scope = _filter(where)
     if stream and not as_json:
@@ -257,12 +256,18 @@ def ask(
     _exit_if_unavailable(result)
 
 
-def _answerer(settings: Settings) -> Any:
+def _answering(
+    data_dir: Path | None, collection: str | None, backend: str | None, model: str | None, verify: str | None
+) -> tuple[Settings, Any]:
+    """The settings of ``ask`` and ``chat`` and an answerer on them (the model loads on the first question)."""
     from ragqa.generation.answerer import Answerer
     from ragqa.generation.factory import create_backend
     from ragqa.retrieval.service import open_searcher
 
-    return Answerer(settings, open_searcher(settings), lambda: create_backend(settings))
+    settings = _settings(
+        data_dir=data_dir, collection=collection, llm_backend=backend, llm_model=model, verify=verify
+    )
+    return settings, Answerer(settings, open_searcher(settings), lambda: create_backend(settings))
 
 
 def _stream_answer(answerer: Any, question: str, **options: Any) -> Any:
@@ -302,10 +307,7 @@ def chat(
     is made standalone from the earlier turns before retrieval. /reset starts over; /quit or Ctrl-D ends."""
     from ragqa.generation.conversation import Conversation, Turn
 
-    settings = _settings(
-        data_dir=data_dir, collection=collection, llm_backend=backend, llm_model=model, verify=verify
-    )
-    answerer = _answerer(settings)
+    settings, answerer = _answering(data_dir, collection, backend, model, verify)
     options = {"k": k, "mode": mode or settings.search_mode, "search_filter": _filter(where)}
     interactive = sys.stdin.isatty()
     if interactive:

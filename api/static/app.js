@@ -12,7 +12,7 @@ const REASONS = {
   policy: "the answer policy does not allow this question",
   output_blocked: "the answer policy blocked the answer",
 };
-const state = { info: null, history: [], controller: null, offset: 0, limit: 20, total: 0 };
+const state = { history: [], controller: null, offset: 0, limit: 20, total: 0 };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -60,7 +60,6 @@ function docPath(docId) { return "/v1/documents/" + docId.split("/").map(encodeU
 // ---- server defaults --------------------------------------------------------------------------------------
 async function loadInfo() {
   const info = await (await fetch("/v1/info")).json();
-  state.info = info;
   $("#server-info").textContent = `collection ${info.collection} · ragqa ${info.version}`;
   const mode = $("#opt-mode"), verify = $("#opt-verify");
   for (const m of info.search_modes) mode.append(el("option", { value: m, text: m }));
