@@ -80,6 +80,10 @@ def test_ask_streams_a_cited_answer_and_a_citation_opens_the_highlighted_span(
     lighthouse_server: str, page: Any
 ) -> None:
     page.goto(lighthouse_server + "/")
+    page.click(
+        "#options summary"
+    )  # greedy decoding, set in the page's sampling panel: the same answer every run
+    page.fill("#opt-temperature", "0")
     page.fill("#question", FIRST)
     page.press("#question", "Enter")
     page.wait_for_function(  # tokens show while the answer is still streaming
