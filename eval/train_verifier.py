@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
-import shutil
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +38,7 @@ from ragqa.generation.verify.learned import (
     evidence_window,
 )
 from ragqa.hashing import file_sha256
+from ragqa.retrieval.ov_export import export_ir
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +96,7 @@ def _export(model: Any, tokenizer: Any, folder: Path) -> None:
     )
     inputs = {k: example[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
     shapes = [(name, [-1, -1], ov.Type.i64) for name in inputs]
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        converted = ov.convert_model(Probability(model.eval()), example_input=inputs, input=shapes)
-    tmp = folder.with_name(folder.name + f".tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    ov.save_model(converted, str(tmp / "model.xml"), compress_to_fp16=True)
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(tmp, folder)
+    export_ir(Probability(model.eval()), inputs, shapes, folder, fp16=True)
 
 
 def train(config: TrainConfig) -> dict[str, Any]:

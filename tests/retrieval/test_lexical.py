@@ -19,6 +19,15 @@ def test_mixed_chinese_and_english() -> None:
     assert {"北京", "大学", "北京大学"} <= set(search)
 
 
+def test_bigrams_add_every_adjacent_pair_to_the_dictionary_words() -> None:
+    words = LexicalTokenizer("search").tokenize("猢狲树开花 in spring")
+    tokens = LexicalTokenizer("search+bigrams").tokenize("猢狲树开花 in spring")
+    assert words == ["猢狲", "树", "开花", "spring"]
+    # the dictionary's words, then every pair (a two-character word counts twice), Latin words unpaired
+    assert tokens == ["猢狲", "树", "开花", "猢狲", "狲树", "树开", "开花", "spring"]
+    assert LexicalTokenizer("search+bigrams").tokenize("猫") == ["猫"]
+
+
 def test_rjieba_matches_jieba_on_real_chinese_text(shared_data: Path) -> None:
     import jieba
     import rjieba
