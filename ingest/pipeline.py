@@ -122,9 +122,9 @@ class Ingestor:
         access: DocumentAccess | None = None,
     ) -> None:
         self.access = access
-        self.settings = settings
         self.limits = LoadLimits.from_settings(settings)
         self.writer = CollectionWriter(settings)
+        self.settings = self.writer.settings  # an existing collection's index settings, unless set explicitly
         self.progress = sys.stderr.isatty() if progress is None else progress
         self._queue: list[_Pending] = []
         self._queued_chunks = 0

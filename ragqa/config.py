@@ -314,6 +314,21 @@ class Settings(BaseSettings):
     def collection_dir(self) -> Path:
         return self.data_dir / "collections" / self.collection
 
+    def following_index(self, stored: dict[str, Any] | None) -> Settings:
+        """These settings with each index-shaping value the user did not set taken from the collection's
+        stored fingerprint: a collection keeps working, the same way, after a release changes a default."""
+        if not stored:
+            return self
+        update = {
+            key: stored[key]
+            for key in self.index_fingerprint()
+            if key in stored
+            and key not in self.model_fields_set
+            and key not in ("embedder", "store")
+            and stored[key] != getattr(self, key)
+        }
+        return self.model_copy(update=update) if update else self
+
     def index_fingerprint(self) -> dict[str, Any]:
         """Settings that change what gets written to the indexes; a change means a rebuild."""
         extra = {"store": self.store} if self.store != "faiss" else {}

@@ -153,9 +153,10 @@ class CollectionWriter:
         self._lock_file.write(f"pid {os.getpid()}")
         self._lock_file.flush()
         self.docstore = DocStore(self.dir / MANIFEST)
+        self.settings = settings.following_index(stored_fingerprint(self.docstore))
         self.embedder_name: str | None = None
         self.dim = 0
-        self.tokenizer = LexicalTokenizer(settings.cjk_segmentation)
+        self.tokenizer = LexicalTokenizer(self.settings.cjk_segmentation)
         self._state: IndexState | None = None
         self._tokens: dict[int, list[str]] | None = None
         self._next_vid = int(self.docstore.get_meta("next_vid", "1") or 1)
@@ -420,6 +421,7 @@ class CollectionReader:
                 f"collection {settings.collection!r} has nothing committed yet — an ingestion is running or "
                 "was stopped before its first commit; run `ragqa ingest PATH`"
             )
+        self.settings = settings.following_index(stored_fingerprint(self.docstore))
         self.state = self._load()
 
     def _load(self) -> IndexState:

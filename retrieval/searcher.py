@@ -59,7 +59,7 @@ class Searcher:
         self._permitted: dict[tuple[int, SearchFilter], np.ndarray] = {}
         self._permitted_lock = threading.Lock()
         reader.check_embedder(embedder.name, embedder.dim)
-        self.tokenizer = LexicalTokenizer(settings.cjk_segmentation)
+        self.tokenizer = LexicalTokenizer(reader.settings.cjk_segmentation)  # as the index was built
 
     def _bm25(
         self, state: IndexState, query: str, depth: int, allowed: np.ndarray | None
