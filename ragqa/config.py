@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     bm25_k1: float = Field(0.9, ge=0)
     bm25_b: float = Field(0.4, ge=0, le=1)
     bm25_method: Literal["lucene", "robertson", "atire", "bm25l", "bm25+"] = "lucene"
-    cjk_segmentation: CjkMode = "search"
+    cjk_segmentation: CjkMode = "search+bigrams"
 
     # retrieval
     fusion_depth: int = Field(100, ge=1, le=10000)
