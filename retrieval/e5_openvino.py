@@ -60,9 +60,9 @@ def _state_dict(packed: PackedE5) -> dict[str, np.ndarray]:
     return state
 
 
-def convert(packed: PackedE5, target: Path) -> None:
-    """Write the encoder (word vectors in, mean-pooled vectors out) as OpenVINO IR under ``target``."""
-    import openvino as ov
+def torch_encoder(packed: PackedE5) -> Any:
+    """The encoder as a torch ``BertModel`` in float32 (word vectors go in as ``inputs_embeds``): the model the
+    IR is converted from, and a base that can be fine-tuned (the learned claim verifier)."""
     import torch
     import transformers
     from transformers import BertConfig, BertModel
@@ -85,6 +85,38 @@ def convert(packed: PackedE5, target: Path) -> None:
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or set(missing) != {"embeddings.word_embeddings.weight"}:
         raise RuntimeError(f"e5 conversion: missing {missing}, unexpected {unexpected}")
+    return model
+
+
+def pair_rows(
+    packed: PackedE5, tokenizer: Tokenizer, pairs: Sequence[tuple[str, str]], max_tokens: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids and attention mask of text pairs framed as XLM-R frames them (``<s> A </s></s> B </s>``), the
+    longer segment cut first so the whole row fits ``max_tokens``; padded to the longest row."""
+    flat = [packed.normalise(t) for pair in pairs for t in pair]
+    ids = [e.ids for e in tokenizer.encode_batch_fast(flat, add_special_tokens=False)]
+    rows = []
+    for a, b in zip(ids[::2], ids[1::2], strict=True):
+        a, b = list(a), list(b)
+        while len(a) + len(b) > max_tokens - 4:
+            (a if len(a) > len(b) else b).pop()
+        rows.append([packed.bos, *a, packed.eos, packed.eos, *b, packed.eos])
+    width = max((len(r) for r in rows), default=0)
+    out = np.full((len(rows), width), packed.pad, dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = row
+        mask[i, : len(row)] = 1
+    return out, mask
+
+
+def convert(packed: PackedE5, target: Path) -> None:
+    """Write the encoder (word vectors in, mean-pooled vectors out) as OpenVINO IR under ``target``."""
+    import openvino as ov
+    import torch
+
+    s = packed.shape
+    model = torch_encoder(packed)
 
     class MeanPooled(torch.nn.Module):
         def __init__(self, encoder: Any) -> None:

