@@ -18,10 +18,13 @@ pytestmark = pytest.mark.slow
 
 def test_query_with_history_answers_the_follow_up_about_the_same_lighthouse(lighthouse_server: str) -> None:
     with httpx.Client(base_url=lighthouse_server, timeout=300) as client:
-        first = client.post("/v1/query", json={"question": FIRST}).json()
+        greedy = {"temperature": 0, "seed": 0}  # the same answers every run
+        first = client.post("/v1/query", json={"question": FIRST, "sampling": greedy}).json()
         assert "1852" in first["answer"] and first["retrieval_query"] == FIRST  # nothing to rewrite
         history = [{"role": "user", "content": FIRST}, {"role": "assistant", "content": first["answer"]}]
-        body = client.post("/v1/query", json={"question": FOLLOW_UP, "history": history}).json()
+        body = client.post(
+            "/v1/query", json={"question": FOLLOW_UP, "history": history, "sampling": greedy}
+        ).json()
     assert "Harrow Point" in body["retrieval_query"] and body["retrieval_query"] != FOLLOW_UP
     assert "Marlow" in body["answer"] and "Brenn" not in body["answer"], body
     assert body["question"] == FOLLOW_UP and not body["refused"]
@@ -40,7 +43,8 @@ def test_openai_client_uses_the_whole_message_list(lighthouse_server: str) -> No
         {"role": "assistant", "content": "The Harrow Point lighthouse was first lit in 1852 [1]."},
         {"role": "user", "content": FOLLOW_UP},
     ]
-    completion = client.chat.completions.create(model="ragqa", messages=messages)
+    # greedy: at the default temperature one full-suite run also cited the other lighthouse
+    completion = client.chat.completions.create(model="ragqa", messages=messages, temperature=0, seed=0)
     answer = completion.choices[0].message.content or ""
     extra = completion.model_extra or {}
     assert "Marlow" in answer and "Brenn" not in answer, answer
