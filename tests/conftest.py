@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,3 +100,20 @@ def small_server(small_model: Path) -> Iterator[LlamaCppServer]:
     server = LlamaCppServer(small_model, context=2048, threads=2)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_verifier(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``ragqa train verifier`` as a user runs it, on 48 XQuAD-en examples and one epoch (no trained model ships
+    yet): trained once per run, shared by the verifier's tests and its benchmark's smoke run."""
+    out = tmp_path_factory.mktemp("verifier") / "model"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", "train", "verifier", "--squad", str(shared_data / "xquad" / "xquad.en.json"),
+         "--out", str(out), "--epochs", "1", "--limit", "48"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"claim verifier written to {out}" in proc.stdout
+    return out

@@ -107,17 +107,8 @@ def test_soak_bench_smoke(tmp_path: Path) -> None:
     assert result["bomb"]["job_state"] == "succeeded_with_errors"
 
 
-def test_verifier_bench_smoke(tmp_path: Path, shared_data: Path) -> None:
-    model = tmp_path / "model"  # no trained verifier ships yet: a tiny one, made as a user would
-    train = subprocess.run(
-        [sys.executable, "-m", "ragqa.cli", "train", "verifier", "--out", str(model), "--epochs", "1", "--limit", "16",
-         "--squad", str(shared_data / "xquad" / "xquad.en.json")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )  # fmt: skip
-    assert train.returncode == 0, train.stderr[-2000:]
-    stdout, result = _smoke("verifier", tmp_path, "--model", str(model), timeout=600)
+def test_verifier_bench_smoke(tmp_path: Path, tiny_verifier: Path) -> None:
+    stdout, result = _smoke("verifier", tmp_path, "--model", str(tiny_verifier), timeout=600)
     assert "LLM judge p50 / learned verifier p50" in stdout
     learned, cascade, judge = result["rows"]
     assert cascade["claims"] > 10

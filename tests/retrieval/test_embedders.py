@@ -21,11 +21,11 @@ from ragqa.retrieval.embedders import (
 def scifact_text(shared_data: Path) -> tuple[list[str], list[str]]:
     docs = []
     with (shared_data / "scifact" / "corpus.jsonl").open() as fh:
-        for _, line in zip(range(400), fh, strict=False):
+        for _, line in zip(range(200), fh, strict=False):
             rec = json.loads(line)
             docs.append(f"{rec['title']}\n{rec['text']}")
     with (shared_data / "scifact" / "queries.jsonl").open() as fh:
-        queries = [json.loads(line)["text"] for _, line in zip(range(60), fh, strict=False)]
+        queries = [json.loads(line)["text"] for _, line in zip(range(40), fh, strict=False)]
     return docs, queries
 
 

@@ -28,20 +28,9 @@ QUESTION = "Who founded the Lindqvist Observatory?"
 RIGHT = "Maria Keller founded the Lindqvist Observatory in 1931."
 
 
-@pytest.fixture(scope="module")
-def tiny_model(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``ragqa train verifier`` as a user runs it, on 48 examples and one epoch."""
-    out = tmp_path_factory.mktemp("verifier") / "model"
-    proc = subprocess.run(
-        [sys.executable, "-m", "ragqa.cli", "train", "verifier", "--squad", str(shared_data / "xquad" / "xquad.en.json"),
-         "--out", str(out), "--epochs", "1", "--limit", "48"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert f"claim verifier written to {out}" in proc.stdout
-    return out
+@pytest.fixture
+def tiny_model(tiny_verifier: Path) -> Path:
+    return tiny_verifier
 
 
 def test_examples_are_matched_right_and_wrong_pairs(shared_data: Path) -> None:
