@@ -4,6 +4,7 @@ Time to first token (prefill) and decode tokens/s at the same prompt, greedy, 64
 
     python bench/runtimes.py                        # the default 1.5B model, 1,024-token prompt, 2 threads
     python bench/runtimes.py --smoke                # the 0.5B model, 128 tokens, the wheel only if need be
+    .venv-vllm/bin/python bench/runtimes.py --vllm  # and vLLM's server for the same model (.ci/vllm-env)
 
 Building the native one (≈ 5 min on 2 cores; AMX is left out: on this CPU llama.cpp's AMX kernels crash
 with a segmentation fault on the first multi-token batch):
@@ -77,6 +78,21 @@ def repacked(path: Path, text: str, tokens: int, threads: int, repeat: int) -> d
     return {k: statistics.median(run[k] for run in runs) for k in ("ttft_ms", "decode_tok_s")}
 
 
+def vllm_server(model: str, text: str, args: argparse.Namespace, context: int) -> dict[str, float]:
+    """vLLM's own server on 127.0.0.1 through the ``openai`` backend (its threads come from vLLM's
+    ``VLLM_CPU_OMP_THREADS_BIND``, not ``--threads``)."""
+    from ragqa.generation.hf_export import hf_model_dir
+    from ragqa.generation.openai_backend import OpenAIBackend
+    from ragqa.generation.vllm_server import VllmServer
+
+    server = VllmServer(hf_model_dir(model, load_settings().model_cache), context=context)
+    try:
+        client = OpenAIBackend(f"{server.url}/v1", timeout=600)
+        return through_backend(client, text, args.prompt_tokens, args.repeat)
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -87,6 +103,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument(
+        "--vllm",
+        action="store_true",
+        help="add vLLM's OpenAI server for the same model (bf16 weights exported from the GGUF; run from "
+        ".venv-vllm, which .ci/vllm-env builds)",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.model, args.prompt_tokens, args.repeat = "qwen2.5-coder-0.5b", 128, 1
@@ -116,6 +138,8 @@ def main() -> None:
                 **repacked(path, text, args.prompt_tokens, args.threads, args.repeat),
             }
         )
+    if args.vllm:
+        rows.append({"runtime": "vLLM server, bf16: openai", **vllm_server(args.model, text, args, context)})
     for row in rows:
         row["prefill_tok_s"] = round(args.prompt_tokens / (row["ttft_ms"] / 1000), 1)
         row["prefill_x_wheel"] = round(base["ttft_ms"] / row["ttft_ms"], 2)

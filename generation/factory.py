@@ -47,9 +47,10 @@ def create_backend(settings: Settings) -> GenerationBackend:
             context_window=settings.llm_context,
         )
     if settings.llm_backend == "vllm":
-        if not settings.llm_model:
-            raise ConfigError("llm_backend 'vllm' needs RAGQA_LLM_MODEL (a model folder or GGUF file)")
-        from ragqa.generation.vllm_backend import VLLMBackend
+        from ragqa.generation.hf_export import hf_model_dir
+        from ragqa.generation.vllm_backend import VLLMBackend, require_vllm
 
-        return VLLMBackend(settings.llm_model, context=settings.llm_context)
+        require_vllm()
+        folder = hf_model_dir(settings.llm_model or DEFAULT_LOCAL_MODEL, settings.model_cache)
+        return VLLMBackend(str(folder), context=settings.llm_context or DEFAULT_LOCAL_CONTEXT)
     raise ConfigError(f"unknown llm_backend {settings.llm_backend!r}")
