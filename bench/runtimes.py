@@ -161,7 +161,7 @@ def main() -> None:
             ],
         )
     )
-    out = args.out or RESULTS / f"runtimes{'-smoke' if args.smoke else ''}.json"
+    out = args.out or RESULTS / f"runtimes{'-vllm' if args.vllm else ''}{'-smoke' if args.smoke else ''}.json"
     write_json(
         out,
         {

@@ -27,6 +27,9 @@ _LOWER_IS_BETTER = (
 
 
 def lower_is_better(metric: str) -> bool:
+    # answerable questions refused: fewer is better; held-out ones refused ("correct_refusal_rate"): more is
+    if metric.rsplit(".", 1)[-1] == "refusal_rate":
+        return True
     return any(metric.endswith(s) or s in metric for s in _LOWER_IS_BETTER)
 
 

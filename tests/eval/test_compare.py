@@ -22,6 +22,8 @@ def test_deltas_know_which_direction_is_better(tmp_path: Path) -> None:
     assert rows["p50_ms"][4] == "worse" and rows["unverifiable"][4] == "better"
     assert rows["refusal_rate"][4] == "same"
     assert lower_is_better("p99_ms") and not lower_is_better("f1")
+    assert lower_is_better("refusal_rate") and lower_is_better("raw.refusal_rate")  # answerable refused
+    assert not lower_is_better("correct_refusal_rate") and not lower_is_better("raw.correct_refusal_rate")
 
 
 def test_reports_of_different_kinds_do_not_compare(tmp_path: Path) -> None:
