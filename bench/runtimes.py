@@ -5,6 +5,7 @@ Time to first token (prefill) and decode tokens/s at the same prompt, greedy, 64
     python bench/runtimes.py                        # the default 1.5B model, 1,024-token prompt, 2 threads
     python bench/runtimes.py --smoke                # the 0.5B model, 128 tokens, the wheel only if need be
     .venv-vllm/bin/python bench/runtimes.py --vllm  # and vLLM's server for the same model (.ci/vllm-env)
+    python bench/runtimes.py --clients 1 2 4        # and completions/minute with 1, 2 and 4 callers at once
 
 Building the native one (≈ 5 min on 2 cores; AMX is left out: on this CPU llama.cpp's AMX kernels crash
 with a segmentation fault on the first multi-token batch):
@@ -25,6 +26,7 @@ import importlib.util
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +42,29 @@ from ragqa.generation.models import resolve_model_file
 NEW_TOKENS = PARAMS.max_tokens
 
 
-def through_backend(backend: GenerationBackend, text: str, tokens: int, repeat: int) -> dict[str, float]:
+def through_backend(
+    backend: GenerationBackend, text: str, tokens: int, repeat: int, clients: tuple[int, ...] = ()
+) -> dict[str, float]:
     """Measured through ragqa's backend interface (the path answers take)."""
     try:
         measure(backend, prompt_of(backend, text[:2000], 64, 0))  # warm up
         runs = [measure(backend, prompt_of(backend, text, tokens, r)) for r in range(1, repeat + 1)]
+        result = {k: statistics.median(r[k] for r in runs) for k in ("ttft_ms", "decode_tok_s")}
+        for level in clients:
+            result[f"per_min_{level}_clients"] = throughput(backend, text, tokens, level)
     finally:
         backend.close()
-    return {k: statistics.median(r[k] for r in runs) for k in ("ttft_ms", "decode_tok_s")}
+    return result
+
+
+def throughput(backend: GenerationBackend, text: str, tokens: int, clients: int, each: int = 2) -> float:
+    """Completions per minute with ``clients`` callers at once, each sending ``each`` distinct prompts back to
+    back (what several users asking at the same time get from one model server)."""
+    prompts = [prompt_of(backend, text, tokens, 100 * clients + i) for i in range(clients * each)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(lambda messages: backend.generate(messages, PARAMS), prompts))
+    return round(len(prompts) / (time.perf_counter() - started) * 60, 2)
 
 
 def repacked(path: Path, text: str, tokens: int, threads: int, repeat: int) -> dict[str, float]:
@@ -88,7 +105,7 @@ def vllm_server(model: str, text: str, args: argparse.Namespace, context: int) -
     server = VllmServer(hf_model_dir(model, load_settings().model_cache), context=context)
     try:
         client = OpenAIBackend(f"{server.url}/v1", timeout=600)
-        return through_backend(client, text, args.prompt_tokens, args.repeat)
+        return through_backend(client, text, args.prompt_tokens, args.repeat, tuple(args.clients))
     finally:
         server.stop()
 
@@ -109,6 +126,13 @@ def main() -> None:
         help="add vLLM's OpenAI server for the same model (bf16 weights exported from the GGUF; run from "
         ".venv-vllm, which .ci/vllm-env builds)",
     )
+    parser.add_argument(
+        "--clients",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also measure completions per minute at these numbers of concurrent clients (e.g. 1 2 4)",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.model, args.prompt_tokens, args.repeat = "qwen2.5-coder-0.5b", 128, 1
@@ -116,9 +140,8 @@ def main() -> None:
     text = source_text(shared_data() / "scifact" / "corpus.jsonl")
     rows: list[dict[str, Any]] = []
     context = args.prompt_tokens + NEW_TOKENS + 256
-    base = through_backend(
-        LlamaCppBackend(path, context=context, threads=args.threads), text, args.prompt_tokens, args.repeat
-    )
+    wheel = LlamaCppBackend(path, context=context, threads=args.threads)
+    base = through_backend(wheel, text, args.prompt_tokens, args.repeat, tuple(args.clients))
     rows.append({"runtime": "xllamacpp wheel (AVX2): llamacpp", **base})
     if importlib.util.find_spec("llama_cpp") is None:
         print("llama-cpp-python is not installed: the wheel only", file=sys.stderr)
@@ -129,7 +152,7 @@ def main() -> None:
         rows.append(
             {
                 "runtime": "built here, repacking off: llamacpp-native",
-                **through_backend(native, text, args.prompt_tokens, args.repeat),
+                **through_backend(native, text, args.prompt_tokens, args.repeat, tuple(args.clients)),
             }
         )
         rows.append(
@@ -145,9 +168,15 @@ def main() -> None:
         row["prefill_x_wheel"] = round(base["ttft_ms"] / row["ttft_ms"], 2)
         row["decode_x_wheel"] = round(row["decode_tok_s"] / base["decode_tok_s"], 2)
         row["ttft_ms"], row["decode_tok_s"] = round(row["ttft_ms"], 1), round(row["decode_tok_s"], 2)
+    levels = [f"per_min_{c}_clients" for c in args.clients]
+    for row in rows:
+        for level in levels:
+            if level in row:  # not for llama-cpp-python driven directly
+                row[level.replace("per_min", "x_wheel")] = round(row[level] / base[level], 2)
     print(
         table(
-            ["runtime", "TTFT ms", "prefill tok/s", "× wheel", "decode tok/s", "× wheel"],
+            ["runtime", "TTFT ms", "prefill tok/s", "× wheel", "decode tok/s", "× wheel"]
+            + [f"/min at {c} clients (× wheel)" for c in args.clients],
             [
                 [
                     r["runtime"],
@@ -157,6 +186,7 @@ def main() -> None:
                     r["decode_tok_s"],
                     r["decode_x_wheel"],
                 ]
+                + [f"{r[lv]} ({r[lv.replace('per_min', 'x_wheel')]})" if lv in r else "—" for lv in levels]
                 for r in rows
             ],
         )
