@@ -26,6 +26,7 @@ import importlib.util
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ NEW_TOKENS = PARAMS.max_tokens
 
 
 def through_backend(
-    backend: GenerationBackend, text: str, tokens: int, repeat: int, clients: tuple[int, ...] = ()
+    backend: GenerationBackend, text: str, tokens: int, repeat: int, clients: Sequence[int] = ()
 ) -> dict[str, float]:
     """Measured through ragqa's backend interface (the path answers take)."""
     try:
@@ -95,6 +96,12 @@ def repacked(path: Path, text: str, tokens: int, threads: int, repeat: int) -> d
     return {k: statistics.median(run[k] for run in runs) for k in ("ttft_ms", "decode_tok_s")}
 
 
+def throughput_cell(row: dict[str, Any], clients: int) -> str:
+    if f"x_wheel_{clients}_clients" not in row:
+        return "—"
+    return f"{row[f'per_min_{clients}_clients']} ({row[f'x_wheel_{clients}_clients']})"
+
+
 def vllm_server(model: str, text: str, args: argparse.Namespace, context: int) -> dict[str, float]:
     """vLLM's own server on 127.0.0.1 through the ``openai`` backend (its threads come from vLLM's
     ``VLLM_CPU_OMP_THREADS_BIND``, not ``--threads``)."""
@@ -105,7 +112,7 @@ def vllm_server(model: str, text: str, args: argparse.Namespace, context: int) -
     server = VllmServer(hf_model_dir(model, load_settings().model_cache), context=context)
     try:
         client = OpenAIBackend(f"{server.url}/v1", timeout=600)
-        return through_backend(client, text, args.prompt_tokens, args.repeat, tuple(args.clients))
+        return through_backend(client, text, args.prompt_tokens, args.repeat, args.clients)
     finally:
         server.stop()
 
@@ -141,7 +148,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     context = args.prompt_tokens + NEW_TOKENS + 256
     wheel = LlamaCppBackend(path, context=context, threads=args.threads)
-    base = through_backend(wheel, text, args.prompt_tokens, args.repeat, tuple(args.clients))
+    base = through_backend(wheel, text, args.prompt_tokens, args.repeat, args.clients)
     rows.append({"runtime": "xllamacpp wheel (AVX2): llamacpp", **base})
     if importlib.util.find_spec("llama_cpp") is None:
         print("llama-cpp-python is not installed: the wheel only", file=sys.stderr)
@@ -152,7 +159,7 @@ def main() -> None:
         rows.append(
             {
                 "runtime": "built here, repacking off: llamacpp-native",
-                **through_backend(native, text, args.prompt_tokens, args.repeat, tuple(args.clients)),
+                **through_backend(native, text, args.prompt_tokens, args.repeat, args.clients),
             }
         )
         rows.append(
@@ -168,11 +175,10 @@ def main() -> None:
         row["prefill_x_wheel"] = round(base["ttft_ms"] / row["ttft_ms"], 2)
         row["decode_x_wheel"] = round(row["decode_tok_s"] / base["decode_tok_s"], 2)
         row["ttft_ms"], row["decode_tok_s"] = round(row["ttft_ms"], 1), round(row["decode_tok_s"], 2)
-    levels = [f"per_min_{c}_clients" for c in args.clients]
-    for row in rows:
-        for level in levels:
-            if level in row:  # not for llama-cpp-python driven directly
-                row[level.replace("per_min", "x_wheel")] = round(row[level] / base[level], 2)
+        for c in args.clients:
+            per_min = f"per_min_{c}_clients"
+            if per_min in row:  # not for llama-cpp-python driven directly
+                row[f"x_wheel_{c}_clients"] = round(row[per_min] / base[per_min], 2)
     print(
         table(
             ["runtime", "TTFT ms", "prefill tok/s", "× wheel", "decode tok/s", "× wheel"]
@@ -186,7 +192,7 @@ def main() -> None:
                     r["decode_tok_s"],
                     r["decode_x_wheel"],
                 ]
-                + [f"{r[lv]} ({r[lv.replace('per_min', 'x_wheel')]})" if lv in r else "—" for lv in levels]
+                + [throughput_cell(r, c) for c in args.clients]
                 for r in rows
             ],
         )
