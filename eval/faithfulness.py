@@ -69,12 +69,14 @@ def check_answer(
     *,
     question: str = "",
     refused: bool = False,
+    titles: Sequence[str] = (),
 ) -> AnswerCheck:
-    """Split ``answer`` into claims and check each against ``sources`` (``[n]`` = ``sources[n-1]``)."""
+    """Split ``answer`` into claims and check each against ``sources`` (``[n]`` = ``sources[n-1]``; their
+    ``titles`` as the prompt showed them)."""
     if refused:
         return AnswerCheck(refused=True)
     claims = split_claims(answer)
-    checks = checker.check(claims, sources, question)
+    checks = checker.check(claims, sources, question, titles)
     cited_supported: list[bool] = []
     for check in checks:
         if not check.claim.citations:
@@ -89,6 +91,7 @@ def check_answer(
         ):
             cited_supported.append(True)  # the best-matching sentence is in a cited source
         else:
-            (own,) = checker.check([check.claim], cited, question)
+            cited_titles = [titles[n - 1] for n in check.claim.citations if 1 <= n <= len(titles)]
+            (own,) = checker.check([check.claim], cited, question, cited_titles)
             cited_supported.append(own.verdict == "supported")
     return AnswerCheck(refused=False, claims=checks, cited_supported=cited_supported)

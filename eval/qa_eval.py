@@ -122,6 +122,7 @@ def _ask(
             [h.text for h in answer.sources],
             question=question,
             refused=answer.refused,
+            titles=[h.title for h in answer.sources],
         )
         timings["claim check"] = round((time.perf_counter() - t1) * 1000, 1)
     timings["answer"] = round(latency, 1)
@@ -179,9 +180,8 @@ def _recheck(
     sources = answerer.sources_for(row["question"], params=params)
     if [h.doc_id for h in sources] != row["source_docs"]:
         return False
-    _store_check(
-        row, check_answer(checker, row["answer"], [h.text for h in sources], question=row["question"])
-    )
+    texts, titles = [h.text for h in sources], [h.title for h in sources]
+    _store_check(row, check_answer(checker, row["answer"], texts, question=row["question"], titles=titles))
     serve_row(row, sources, verifier, answerer.settings.verify, checker, _gold_scores)
     return True
 

@@ -54,6 +54,7 @@ def serve_row(
                 [h.text for h in sources],
                 question=row["question"],
                 refused=served["refused"],
+                titles=[h.title for h in sources],
             )
             served.update(check.metrics())
     row["served"] = served

@@ -10,13 +10,17 @@ claim must share a source sentence with one of the claim's words ("客队最后�
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ragqa.cjk import CJK_CHAR
 from ragqa.generation.verify.chinese_numbers import MEASURE_WORDS, digits_for_numerals
+from ragqa.generation.verify.english_forms import ages_as_age, irregular_forms
 from ragqa.retrieval.lexical import LexicalTokenizer
+from ragqa.sentences import split_sentences
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[,，]\d{3})*(?:\.\d+)?(?![\w])|\d+")
 # A name: a capitalised word (or a run of them) not opening the claim, e.g. "Bauer Media Group", "Mumbai".
@@ -51,9 +55,23 @@ def _function_stems() -> frozenset[str]:
     return frozenset(_tokenizer().tokenize(_FUNCTION_WORDS))
 
 
+@lru_cache(maxsize=1)
+def _base_stems() -> dict[str, str]:
+    """Stem of each irregular verb form → stem of its base ("sang" → "sing"), in the tokenizer's terms."""
+    stem = _tokenizer().tokenize
+    pairs = ((stem(form), stem(base)) for form, base in irregular_forms().items())
+    return {f[0]: b[0] for f, b in pairs if len(f) == 1 and len(b) == 1 and f != b}
+
+
+def _tokens(text: str) -> list[str]:
+    """The tokenizer's stems, irregular verb forms as their base ("began" counts as "begin")."""
+    bases = _base_stems()
+    return [bases.get(t, t) for t in _tokenizer().tokenize(text)]
+
+
 def _content(text: str) -> list[str]:
     skip = _function_stems()
-    return [t for t in _tokenizer().tokenize(text) if t not in skip]
+    return [t for t in _tokens(text) if t not in skip]
 
 
 _NUMBER_WORDS = {
@@ -81,7 +99,7 @@ def _normal_number(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str | None:
-    tokens = _tokenizer().tokenize(word)
+    tokens = _tokens(word)
     return tokens[0] if len(tokens) == 1 else None
 
 
@@ -97,6 +115,33 @@ def _positional(text: str) -> list[str]:
         elif (stem := _stem(word.lower())) is not None and stem not in _function_stems():
             out.append(stem)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Passage:
+    tokens: set[str]
+    text: str  # lower-cased, for Chinese words found as written (see ``_present``)
+
+
+def _passages(source: str, title: str = "") -> list[_Passage]:
+    """Each sentence of one source joined with the next (a pronoun's referent is often one back), under the
+    source's title."""
+    spans = split_sentences(source)
+    pairs = list(itertools.pairwise(spans)) or [(span, span) for span in spans]
+    texts = (f"{title}\n{source[a[0] : b[1]]}" for a, b in pairs)
+    return [_Passage(set(_tokens(text)), text.lower()) for text in texts]
+
+
+def _present(token: str, tokens: set[str], text: str) -> bool:
+    """A token is in a text when the text's tokens hold it — or, for a Chinese word of two or more characters,
+    when the text holds it as written: jieba segments the same words differently in different contexts
+    ("卡万·肖特以" gives 肖特以, so a claim's 肖特 is not among the sources' tokens)."""
+    return token in tokens or (len(token) >= 2 and CJK_CHAR.match(token) is not None and token in text)
+
+
+def _normal(text: str) -> str:
+    """Numbers and ages written one way: Chinese numerals as digits, "38 years old" as "age 38"."""
+    return ages_as_age(digits_for_numerals(text))
 
 
 _POSSESSIVE = re.compile(r"(?:['’]s?)$")
@@ -115,6 +160,10 @@ class LexicalGrounding:
     missing_numbers: tuple[str, ...]
     missing_names: tuple[str, ...]
     misbound_numbers: tuple[str, ...] = ()  # "24 points" where the sources' 24 counts something else
+    # Of the claim's words the sources have, the largest share one passage (a sentence and its neighbour)
+    # has: low when the words come from passages about other things ("national anthem" in one source,
+    # "United Methodist Church" in another). 1.0 when the sources have none of them.
+    locality: float = 1.0
 
     @property
     def details_missing(self) -> bool:
@@ -126,10 +175,17 @@ class LexicalGrounding:
 class SourceGrounding:
     """The sources' tokens, numbers and text (and the question's), prepared once for all claims of an answer."""
 
-    def __init__(self, sources: str, question: str = "") -> None:
-        sources, question = digits_for_numerals(sources), digits_for_numerals(question)
+    def __init__(self, sources: str | Sequence[str], question: str = "", titles: Sequence[str] = ()) -> None:
+        """``sources``: one text or the texts of several sources; ``titles``: their titles as the prompt showed
+        them (the claim may use their words too)."""
+        texts = [_normal(sources)] if isinstance(sources, str) else [_normal(t) for t in sources]
+        named = [_normal(t) for t in titles] + [""] * (len(texts) - len(titles))
+        self._passages = [
+            p for text, title in zip(texts, named, strict=False) for p in _passages(text, title)
+        ]
+        sources, question = "\n".join([*(t for t in named if t), *texts]), _normal(question)
         self.given = set(_content(question))
-        self.source_tokens = set(_tokenizer().tokenize(sources))
+        self.source_tokens = set(_tokens(sources))
         self.question_numbers = _numbers(question)
         spelled = _spelled_numbers(sources)
         self.source_tokens |= spelled  # a claim's "6" is in sources that say "six"
@@ -179,10 +235,11 @@ class SourceGrounding:
         ]
 
     def check(self, claim: str) -> LexicalGrounding:
-        claim = digits_for_numerals(claim)
+        claim = _normal(claim)
         chinese = CJK_CHAR.search(claim) is not None
-        new = [t for t in dict.fromkeys(_content(claim)) if t not in self.given and t not in MEASURE_WORDS]
-        found = sum(t in self.source_tokens for t in new)
+        content = [t for t in dict.fromkeys(_content(claim)) if t not in MEASURE_WORDS]
+        new = [t for t in content if not _present(t, self.given, self.lowered_question)]
+        found = sum(_present(t, self.source_tokens, self.lowered_sources) for t in new)
         missing_names = [
             name
             for name in dict.fromkeys(_names(claim))
@@ -195,7 +252,15 @@ class SourceGrounding:
             missing_numbers=tuple(sorted(_numbers(claim) - self.known_numbers)),
             missing_names=tuple(missing_names),
             misbound_numbers=tuple(self._unbound(claim) if chinese else self._misbound(claim)),
+            locality=self._locality(content),
         )
+
+    def _locality(self, content: list[str]) -> float:
+        present = [t for t in content if _present(t, self.source_tokens, self.lowered_sources)]
+        if not present:
+            return 1.0
+        together = (sum(_present(t, p.tokens, p.text) for t in present) for p in self._passages)
+        return max(together, default=0) / len(present)
 
 
 def lexical_grounding(claim: str, sources: str, question: str = "") -> LexicalGrounding:

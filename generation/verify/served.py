@@ -136,7 +136,7 @@ class AnswerVerifier:
 
     def verify(self, question: str, answer: str, sources: Sequence[Hit], mode: VerifyMode) -> Verified:
         claims = split_claims(answer)
-        checks = self.checker.check(claims, [h.text for h in sources], question)
+        checks = self.checker.check(claims, [h.text for h in sources], question, [h.title for h in sources])
         sentences = functools.cache(lambda: _sentence_terms(sources))  # only if a claim needs them
         served = [
             ServedClaim(c.claim.text, c.verdict, c.claim.citations, _evidence(c, sources, sentences))

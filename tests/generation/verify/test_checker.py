@@ -105,3 +105,24 @@ def test_a_close_chinese_paraphrase_is_supported_with_e5(matcher: SentenceMatche
     assert SupportChecker(matcher, None).check(split_claims(paraphrase), sources, question)[0].verdict != (
         "supported"
     )
+
+
+def test_titles_ground_names_and_strewn_words_do_not(matcher: SentenceMatcher) -> None:
+    """A source's title is part of what the prompt showed ("Nikola_Tesla"); a claim built from two unrelated
+    sources' words is not supported however complete its words are."""
+    checker = SupportChecker(matcher, None, frozenset({"lexical", "embedding"}))
+    sources = [
+        "After leaving Edison's company Tesla partnered with two businessmen in 1886, Robert Lane and Benjamin Vail.",
+        "Lady Gaga performed the national anthem. The crowd cheered.",
+        "The United Methodist Church is a mainline denomination. It was founded in 1968.",
+    ]
+    titles = ["Nikola_Tesla", "Super_Bowl_50", "United_Methodist_Church"]
+    named = [Claim("Robert Lane and Benjamin Vail partnered with Nikola Tesla in 1886.", (1,))]
+    assert checker.check(named, sources, "Who did Tesla partner with in 1886?")[0].verdict == "contradicted"
+    assert (
+        checker.check(named, sources, "Who did Tesla partner with in 1886?", titles)[0].verdict == "supported"
+    )
+    strewn = [Claim("Lady Gaga's national anthem was sung by the United Methodist Church.", (2, 3))]
+    (check,) = checker.check(strewn, sources, "Who sang the national anthem?", titles)
+    assert check.lexical is not None and check.lexical.coverage == 1.0
+    assert check.verdict == "unverifiable"

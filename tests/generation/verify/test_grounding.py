@@ -97,3 +97,53 @@ def test_a_chinese_number_and_its_subject_may_stand_far_apart_in_one_sentence() 
     grounding = lexical_grounding("1991年4月，证券交易所恢复运营。", sources, "证券交易所何时恢复运营？")
     assert grounding.misbound_numbers == () and grounding.missing_numbers == ()
     assert lexical_grounding("证券交易所于 1817 年恢复运营。", sources).misbound_numbers == ("1817",)
+
+
+def test_an_irregular_verb_is_its_base_form() -> None:
+    """ "sang" restates the question's "sing" (the stemmer leaves irregular forms apart); a made-up verb does not."""
+    source = "Six-time Grammy winner Lady Gaga performed the national anthem."
+    assert (
+        lexical_grounding("Lady Gaga sang the national anthem.", source, "What did Lady Gaga sing?").coverage
+        == 1
+    )
+    assert (
+        lexical_grounding("Lady Gaga sang the national anthem.", source, "What did Lady Gaga do?").coverage
+        < 1
+    )
+    assert (
+        lexical_grounding("Lady Gaga wrote the national anthem.", source, "What did Lady Gaga sing?").coverage
+        < 1
+    )
+
+
+def test_years_old_is_an_age() -> None:
+    source = "John Elway led the Broncos to victory in Super Bowl XXXIII at age 38."
+    question = "How old was John Elway when he played in Super Bowl XXXIII?"
+    right = lexical_grounding(
+        "John Elway was 38 years old when he played in Super Bowl XXXIII.", source, question
+    )
+    assert right.coverage == 1.0 and not right.details_missing
+    wrong = lexical_grounding("He was a 39-year-old in Super Bowl XXXIII.", source, question)
+    assert wrong.missing_numbers == ("39",)
+
+
+def test_words_strewn_over_unrelated_passages_are_not_local() -> None:
+    """Every word of the claim is in the sources, but its subject and its object come from passages about other
+    things: locality is the share the best single passage holds."""
+    sources = (
+        "Six-time Grammy winner Lady Gaga performed the national anthem. The crowd cheered.\n"
+        "The United Methodist Church is a mainline denomination. It was founded in 1968."
+    )
+    question = "Who sang the national anthem?"
+    wrong = lexical_grounding(
+        "The national anthem was sung by the United Methodist Church.", sources, question
+    )
+    assert wrong.coverage == 1.0 and wrong.locality == pytest.approx(0.6)
+    right = lexical_grounding("Lady Gaga sang the national anthem.", sources, question)
+    assert right.locality == 1.0
+
+
+def test_a_chinese_word_counts_as_written_when_jieba_cuts_the_source_otherwise() -> None:
+    source = "职业碗防守截锋卡万·肖特以 11 分领先于全队。"
+    assert lexical_grounding("卡万·肖特带领黑豹队擒杀。", source, "谁带领黑豹队擒杀？").coverage == 1.0
+    assert lexical_grounding("托马斯·戴维斯带领黑豹队擒杀。", source, "谁带领黑豹队擒杀？").coverage < 0.5
