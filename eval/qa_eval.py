@@ -26,18 +26,23 @@ from ragqa.eval.faithfulness import AnswerCheck, check_answer
 from ragqa.eval.held_out import HeldOutRetriever
 from ragqa.eval.report import Report, Table
 from ragqa.eval.retrieval_eval import collection_for
-from ragqa.eval.served import operating_points, serve_row, served_view, unanswerable_safe_rate
+from ragqa.eval.served import Bar, operating_points, serve_row, served_view, unanswerable_safe_rate
 from ragqa.generation.answerer import Answer, Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.citations import CITATION_MARKER
 from ragqa.generation.sampling import SamplingParams
-from ragqa.generation.verify.checker import ALL_SIGNALS, GROUNDED_COVERAGE, SupportChecker, cheap_signals
+from ragqa.generation.verify.checker import ALL_SIGNALS, SupportChecker, cheap_signals
 from ragqa.generation.verify.judge import LLMJudge
 from ragqa.generation.verify.served import AnswerVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.service import open_searcher
 
 _ANSWERS = "answers.jsonl"
+# The checker's bars the report sweeps (each table marks the chosen value).
+_BARS: dict[Bar, list[float]] = {
+    "coverage": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+    "locality": [0.0, 0.5, 0.6, 0.7, 0.8],
+}
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _MIXED_TOKEN = re.compile(rf"{CJK_CHAR.pattern}|(?:(?!{CJK_CHAR.pattern}).)+")
 
@@ -357,12 +362,13 @@ def run_qa_eval(
             *(
                 [
                     Table(
-                        "Operating points of verification (drop) by the checker's coverage bar",
-                        ["coverage bar", "answerable answered", "… with the gold answer", "held-out refused"],
-                        operating_points(rows, blind_rows, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], GROUNDED_COVERAGE),
-                        note="claim-level approximation from the raw answers' stored checks; higher bars answer "
-                        "fewer answerable questions and refuse more held-out ones",
+                        f"Operating points of verification (drop) by the checker's {bar} bar",
+                        [f"{bar} bar", "answerable answered", "… with the gold answer", "held-out refused"],
+                        operating_points(rows, blind_rows, values, bar),
+                        note="claim-level approximation from the raw answers' stored checks (the other bar as "
+                        "chosen); higher bars answer fewer answerable questions and refuse more held-out ones",
                     )
+                    for bar, values in _BARS.items()
                 ]
                 if check_claims and unanswerable
                 else []

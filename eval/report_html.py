@@ -142,8 +142,9 @@ def _items_table(items: list[dict[str, Any]]) -> str:
 
 def tradeoff_svg(table: dict[str, Any], width: int = 360, height: int = 260) -> str:
     """The operating-points table as a curve: answerable questions answered (x) against held-out questions
-    refused (y), one point per coverage bar, the chosen one filled."""
+    refused (y), one point per value of the checker's bar the table sweeps, the chosen one filled."""
     pad = 40
+    bar = escape(table["columns"][0])  # "coverage bar", "locality bar"
     xs = [float(row[1]) for row in table["rows"]]
     ys = [float(row[3]) for row in table["rows"]]
     x0, x1 = max(0.0, min(xs) - 0.05), min(1.0, max(xs) + 0.05)  # zoomed to the points, ticks at the ends
@@ -167,8 +168,8 @@ def tradeoff_svg(table: dict[str, Any], width: int = 360, height: int = 260) -> 
     )
     return (
         f'<svg class="tradeoff" width="{width}" height="{height}" role="img" '
-        'aria-label="answerable answered against held-out refused, per coverage bar">'
-        f'<text x="4" y="14" font-weight="600">verification trade-off (filled: chosen bar)</text>'
+        f'aria-label="answerable answered against held-out refused, per {bar}">'
+        f'<text x="4" y="14" font-weight="600">verification trade-off by {bar} (filled: chosen)</text>'
         f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#888"/>'
         f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#888"/>'
         f'<text x="{width / 2}" y="{height - 8}" font-size="11" text-anchor="middle">answerable answered</text>'

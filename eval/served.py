@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from ragqa.eval.faithfulness import AnswerCheck, check_answer
 from ragqa.generation.prompt import refusal_text
-from ragqa.generation.verify.checker import SupportChecker
+from ragqa.generation.verify.checker import GROUNDED_COVERAGE, LOCAL_SHARE, SupportChecker
 from ragqa.generation.verify.served import AnswerVerifier
 from ragqa.types import Hit, VerifyMode
 
@@ -60,28 +60,38 @@ def serve_row(
     row["served"] = served
 
 
-def _survives(claim: dict[str, Any], threshold: float) -> bool:
-    """Would this claim pass with the lexical coverage bar at ``threshold`` (the checker's GROUNDED_COVERAGE)?
-    A claim the embedding corroborated keeps its verdict; one with a missing number or name never passes."""
+Bar = Literal["coverage", "locality"]  # the checker's GROUNDED_COVERAGE and LOCAL_SHARE
+CHOSEN: dict[Bar, float] = {"coverage": GROUNDED_COVERAGE, "locality": LOCAL_SHARE}
+
+
+def _survives(claim: dict[str, Any], bar: Bar, threshold: float) -> bool:
+    """Would this claim pass with the checker's ``bar`` at ``threshold`` (the other bar as chosen)? A claim
+    the embedding corroborated keeps its verdict; one with a missing number or name never passes."""
     if claim.get("missing"):
         return False
     if claim.get("decided_by") == "lexical+embedding" and claim.get("verdict") == "supported":
         return True
-    coverage = claim.get("coverage")
-    return coverage is not None and coverage >= threshold
+    bars = {**CHOSEN, bar: threshold}
+    coverage, locality = claim.get("coverage"), claim.get("locality")
+    local = locality is None or locality >= bars["locality"]  # rows checked before locality existed pass
+    return coverage is not None and coverage >= bars["coverage"] and local
 
 
 def operating_points(
-    rows: list[dict[str, Any]], blind_rows: list[dict[str, Any]], thresholds: Sequence[float], chosen: float
+    rows: list[dict[str, Any]],
+    blind_rows: list[dict[str, Any]],
+    thresholds: Sequence[float],
+    bar: Bar = "coverage",
 ) -> list[list[Any]]:
-    """The trade-off ``drop`` makes, per coverage bar: answerable questions still answered (and answered with
-    the gold answer kept) against held-out questions refused. Claim-level approximation of the sentence-level
-    drop, from the claims each raw answer's check stored."""
+    """The trade-off ``drop`` makes, per value of one of the checker's bars: answerable questions still answered
+    (and answered with the gold answer kept) against held-out questions refused. Claim-level approximation of
+    the sentence-level drop, from the claims each raw answer's check stored."""
+    chosen = CHOSEN[bar]
 
     def answered(row: dict[str, Any], threshold: float) -> bool:
         if row["status"] != "ok" or row["refused"]:
             return False
-        return any(_survives(c, threshold) for c in row.get("claims", []))
+        return any(_survives(c, bar, threshold) for c in row.get("claims", []))
 
     table = []
     for t in thresholds:

@@ -76,10 +76,12 @@ def test_answerable_and_unanswerable_sets(
     assert m["verify"] == "drop" and set(m["raw"]) >= {"token_f1", "faithfulness", "unanswerable_safe_rate"}
     assert m["refusal_rate"] >= m["raw"]["refusal_rate"] and 0 <= m["unanswerable_safe_rate"] <= 1
     assert m["unanswerable_safe_rate"] >= m["raw"]["unanswerable_safe_rate"]
-    [points] = [t for t in report.tables if t.title.startswith("Operating points")]
+    points, local = [t for t in report.tables if t.title.startswith("Operating points")]
     assert [row[0] for row in points.rows][4] == "0.90 (chosen)" and len(points.rows) == 6
-    answered = [row[1] for row in points.rows]
-    assert answered == sorted(answered, reverse=True)  # a higher bar never answers more
+    assert [row[0] for row in local.rows][2] == "0.60 (chosen)" and local.columns[0] == "locality bar"
+    for table in (points, local):
+        answered = [row[1] for row in table.rows]
+        assert answered == sorted(answered, reverse=True)  # a higher bar never answers more
     for item in report.items:
         served = item["served"]
         assert served["refused"] or item["status"] != "ok" or len(served["answer"]) <= len(item["answer"])
@@ -100,7 +102,9 @@ def test_answerable_and_unanswerable_sets(
     assert {"retrieval", "generation", "answer"} <= set(report.latency_ms)
     html = (tmp_path / "qa" / "report.html").read_text()
     assert "faithfulness (answered)" in html and "latency per stage" in html
-    assert 'class="tradeoff"' in html and "0.90 (chosen)" in html  # the operating points drawn as a curve
+    assert (
+        html.count('class="tradeoff"') == 2 and "0.90 (chosen)" in html
+    )  # each bar's points drawn as a curve
 
     # every finished question was logged as it finished; a stopped run resumes instead of starting over
     logged = (tmp_path / "qa" / "answers.jsonl").read_text().splitlines()

@@ -16,11 +16,26 @@ def _row(coverages: list[float], gold_recall: float = 1.0, refused: bool = False
 def test_operating_points_trade_answers_for_refusals() -> None:
     rows = [_row([1.0]), _row([0.75]), _row([0.55, 0.6], gold_recall=0.0), _row([], refused=True)]
     blind = [_row([0.95]), _row([0.65]), _row([0.4])]
-    table = operating_points(rows, blind, [0.5, 0.7, 0.9], chosen=0.9)
+    table = operating_points(rows, blind, [0.5, 0.7, 0.9], "coverage")
     assert table == [
         ["0.50", 0.75, 0.5, 0.3333],
         ["0.70", 0.5, 0.5, 0.6667],
         ["0.90 (chosen)", 0.25, 0.25, 0.6667],
+    ]
+
+
+def test_operating_points_by_locality() -> None:
+    """A fully covered claim whose words are strewn over passages (low locality) is dropped above its value."""
+
+    def local(locality: float, gold_recall: float = 1.0) -> dict:
+        claim = {"coverage": 1.0, "locality": locality, "missing": [], "verdict": "supported"}
+        return {"status": "ok", "refused": False, "claims": [claim], "gold_recall": gold_recall}
+
+    rows, blind = [local(1.0), local(0.65)], [local(0.4, 0.0), local(0.55, 0.0), local(1.0, 0.0)]
+    assert operating_points(rows, blind, [0.0, 0.6, 0.7], "locality") == [
+        ["0.00", 1.0, 1.0, 0.0],
+        ["0.60 (chosen)", 1.0, 1.0, 0.6667],
+        ["0.70", 0.5, 0.5, 0.6667],
     ]
 
 
