@@ -29,13 +29,14 @@ from ragqa.eval.retrieval_eval import collection_for
 from ragqa.eval.served import Bar, operating_points, serve_row, served_view, unanswerable_safe_rate
 from ragqa.generation.answerer import Answer, Answerer
 from ragqa.generation.backend import GenerationBackend
-from ragqa.generation.citations import CITATION_MARKER
+from ragqa.generation.citations import CITATION_MARKER, check_citations
 from ragqa.generation.sampling import SamplingParams
 from ragqa.generation.verify.checker import ALL_SIGNALS, SupportChecker, cheap_signals
 from ragqa.generation.verify.judge import LLMJudge
 from ragqa.generation.verify.served import AnswerVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.service import open_searcher
+from ragqa.types import Hit
 
 _ANSWERS = "answers.jsonl"
 # The checker's bars the report sweeps (each table marks the chosen value).
@@ -148,7 +149,39 @@ def _ask(
     if check is not None:
         _store_check(row, check)
     serve_row(row, answer.sources, verifier, answerer.settings.verify, checker, _gold_scores)
+    _serve_copy(answerer, row, answer.sources, params, verifier, checker)
     return answer, check, row
+
+
+def _serve_copy(
+    answerer: Answerer,
+    row: dict[str, Any],
+    sources: list[Hit],
+    params: SamplingParams,
+    verifier: AnswerVerifier,
+    checker: SupportChecker | None,
+) -> None:
+    """As the Answerer serves: when verification left nothing of the answer, the model is asked to copy the
+    answering sentence, and the copy, verified in turn, is served if it passes (``retry_unsupported``)."""
+    if row["served"]["refusal_reason"] != "unsupported" or not answerer.settings.retry_unsupported:
+        return
+    t0 = time.perf_counter()
+    copied = answerer.copy_answer(row["question"], sources, params)
+    row["timings_ms"]["retry"] = round((time.perf_counter() - t0) * 1000, 1)
+    row["served"]["retried"] = True
+    if copied is None:
+        return
+    seen, raw = copied
+    text = check_citations(raw, len(seen)).text
+    copy: dict[str, Any] = {**row, "answer": text, "refused": False, "refusal_reason": None}
+    if checker is not None:
+        titles = [h.title for h in seen]
+        _store_check(
+            copy, check_answer(checker, text, [h.text for h in seen], question=row["question"], titles=titles)
+        )
+    serve_row(copy, seen, verifier, answerer.settings.verify, checker, _gold_scores)
+    if not copy["served"]["refused"]:
+        row["served"] = {**copy["served"], "retried": True}
 
 
 def _gold_scores(answer: str, golds: list[str], scored: bool) -> dict[str, float]:
@@ -188,6 +221,7 @@ def _recheck(
     texts, titles = [h.text for h in sources], [h.title for h in sources]
     _store_check(row, check_answer(checker, row["answer"], texts, question=row["question"], titles=titles))
     serve_row(row, sources, verifier, answerer.settings.verify, checker, _gold_scores)
+    _serve_copy(answerer, row, sources, params, verifier, checker)
     return True
 
 
@@ -252,7 +286,8 @@ def run_qa_eval(
 
     Every finished question is appended to ``OUT/answers.jsonl`` at once, so a long run that stops (Ctrl-C, a
     crash, a reboot) loses nothing; ``resume=True`` picks up where it stopped. ``recheck=True`` (with resume)
-    also checks the kept answers' claims again with the current checker, against the same sources.
+    also checks the kept answers' claims again with the current checker, against the same sources (generating
+    only the copy the service asks for when verification now leaves nothing of an answer).
     """
     if not squad.is_file():
         raise InputError(f"no such SQuAD file: {squad}")

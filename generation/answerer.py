@@ -58,6 +58,10 @@ def distinct_hits(hits: list[Hit], k: int) -> list[Hit]:
     return kept
 
 
+def _declined(text: str) -> bool:
+    return is_declined(text, cited=bool(CITATION_MARKER.search(text)))
+
+
 def is_declined(text: str, *, cited: bool) -> bool:
     """The model said nothing ("", or only citation markers such as "[2]."), or declined: any uncited decline,
     or a short cited one ("I don't know [1]."); a long cited answer that mentions a gap still answers."""
@@ -243,30 +247,58 @@ class Answerer:
             instructions=prepared.instructions,
         )
 
-    def _retry_declined(
-        self, prepared: _Prepared, packed: PackedPrompt, params: SamplingParams, raw: str, usage: Usage | None
-    ) -> tuple[PackedPrompt, str, Usage | None]:
-        """After a decline, ask once more to copy the answering sentence (``RAGQA_RETRY_DECLINED``, on by
-        default): the 1.5B model declines questions whose answer stands in a source. Verification then checks
-        what it copied. Returns the prompt, text and usage to finish with: the retry's when it answered, else
-        the first ones (a retry that fails or declines again leaves the decline standing)."""
-
-        def declined(text: str) -> bool:
-            return is_declined(text, cited=bool(CITATION_MARKER.search(text)))
-
-        if not self.settings.retry_declined or not declined(raw):
-            return packed, raw, usage
+    def _extract(
+        self, prepared: _Prepared, params: SamplingParams
+    ) -> tuple[PackedPrompt, str, Usage | None] | None:
+        """The second ask: copy the sentence of the sources that answers the question. None when the model
+        declines again or generation fails (the first outcome then stands)."""
         t0 = time.perf_counter()
         try:
             retry = self._pack(prepared, params, reminder="extract")
             completion = self.backend.generate(retry.messages, params)
         except _GENERATION_FAILURES:
-            return packed, raw, usage
+            return None
         finally:
             prepared.timings["retry"] = (time.perf_counter() - t0) * 1000
-        if declined(completion.text):
-            return packed, raw, usage
+        if _declined(completion.text):
+            return None
         return retry, completion.text, completion.usage
+
+    def _retry_declined(
+        self, prepared: _Prepared, packed: PackedPrompt, params: SamplingParams, raw: str, usage: Usage | None
+    ) -> tuple[PackedPrompt, str, Usage | None, bool]:
+        """After a decline, ask once more to copy the answering sentence (``RAGQA_RETRY_DECLINED``, on by
+        default): the 1.5B model declines questions whose answer stands in a source. Verification then checks
+        what it copied. Returns the prompt, text and usage to finish with — the retry's when it answered, else
+        the first ones — and whether the second ask was made."""
+        if not self.settings.retry_declined or not _declined(raw):
+            return packed, raw, usage, False
+        extracted = self._extract(prepared, params)
+        return (*extracted, True) if extracted else (packed, raw, usage, True)
+
+    def _retry_unsupported(
+        self, prepared: _Prepared, answer: Answer, params: SamplingParams, verify: VerifyMode, asked: bool
+    ) -> Answer:
+        """When verification left nothing of the answer (``unsupported``), ask once to copy the answering sentence
+        instead (``RAGQA_RETRY_UNSUPPORTED``, on by default): the model often finds the right sentence but
+        words its answer wrongly. The copy is verified like any answer; if it fails too, the refusal stands."""
+        if asked or not self.settings.retry_unsupported or answer.refusal_reason != "unsupported":
+            return answer
+        extracted = self._extract(prepared, params)
+        if extracted is None:
+            return answer
+        retry, raw, usage = extracted
+        copied = self._finish(prepared, retry, raw, params, usage, verify)
+        return answer if copied.refused else copied
+
+    def copy_answer(
+        self, question: str, sources: list[Hit], params: SamplingParams | None = None
+    ) -> tuple[list[Hit], str] | None:
+        """The second ask on its own, for evals that verify apart from generation: the sources the model saw
+        and its copied answer (citations not yet checked), or None when it declines or fails."""
+        prepared = _Prepared(question, list(sources), {}, query=question)
+        extracted = self._extract(prepared, params or SamplingParams(seed=0))
+        return (extracted[0].sources, extracted[1]) if extracted else None
 
     def _finish(
         self,
@@ -404,8 +436,12 @@ class Answerer:
         except _GENERATION_FAILURES as exc:
             return self._unavailable(prepared, exc, params)
         self._timed(prepared, t0, completion.usage)
-        packed, raw, usage = self._retry_declined(prepared, packed, params, completion.text, completion.usage)
-        return self._finish(prepared, packed, raw, params, usage, verify or self.settings.verify)
+        packed, raw, usage, asked = self._retry_declined(
+            prepared, packed, params, completion.text, completion.usage
+        )
+        mode = verify or self.settings.verify
+        answer = self._finish(prepared, packed, raw, params, usage, mode)
+        return self._retry_unsupported(prepared, answer, params, mode, asked)
 
     def stream(
         self,
@@ -451,6 +487,7 @@ class Answerer:
             yield AnswerEvent("done", answer=failed)
             return
         self._timed(prepared, t0, usage)
-        packed, raw, usage = self._retry_declined(prepared, packed, params, "".join(pieces), usage)
-        finished = self._finish(prepared, packed, raw, params, usage, verify or self.settings.verify)
-        yield AnswerEvent("done", answer=finished)
+        packed, raw, usage, asked = self._retry_declined(prepared, packed, params, "".join(pieces), usage)
+        mode = verify or self.settings.verify
+        finished = self._finish(prepared, packed, raw, params, usage, mode)
+        yield AnswerEvent("done", answer=self._retry_unsupported(prepared, finished, params, mode, asked))

@@ -180,6 +180,11 @@ class Settings(BaseSettings):
         "(verification then checks it); on 40 XQuAD-en questions served refusals of answerable ones fell from "
         "22.5% to 15%.",
     )
+    retry_unsupported: bool = Field(
+        True,
+        description="When verification leaves nothing of an answer, ask once more to copy the answering sentence "
+        "from the sources (verified in turn; if it fails too, the refusal stands).",
+    )
     verify: VerifyMode = Field(
         "drop",
         description="Check each answer claim against its sources before serving: off | annotate (verdicts "

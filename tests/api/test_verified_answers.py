@@ -137,6 +137,33 @@ def test_a_declined_answer_is_asked_again_to_copy_the_sentence(
         model.close()
 
 
+@pytest.mark.parametrize("retry", [False, True])
+def test_an_answer_verification_left_nothing_of_is_asked_again_to_copy_the_sentence(
+    live_server: ServerFactory, retry: bool
+) -> None:
+    """The model's own wording is all invented; asked to copy, it gives the source's sentence, which passes."""
+    model = FixedAnswerServer(INVENTED, when=(("word for word", SUPPORTED),))
+    try:
+        client = _harrow_client(live_server, model, retry_unsupported=retry)
+        body = _ask(client)
+        if retry:
+            assert body["answer"] == SUPPORTED and not body["refused"] and "retry" in body["timings"]
+            assert body["verification"] == {"mode": "drop", "claims": 1, "supported": 1, "removed": 0}
+            with client.stream("POST", "/v1/query", json={"question": QUESTION, "stream": True}) as response:
+                blocks = "".join(response.iter_text()).strip().split("\n\n")
+            streamed = "".join(
+                json.loads(b.split("data: ", 1)[1])["delta"] for b in blocks if b.startswith("event: token")
+            )
+            assert "goats" in streamed  # tokens stream as generated; the final event carries what is served
+            assert json.loads(blocks[-1].split("data: ", 1)[1])["answer"] == SUPPORTED
+        else:
+            assert (
+                body["refused"] and body["refusal_reason"] == "unsupported" and "retry" not in body["timings"]
+            )
+    finally:
+        model.close()
+
+
 def test_streams_stay_alive_while_the_model_reads(live_server: ServerFactory) -> None:
     """A model silent for 1.5 s before its first token: the stream sends keep-alive comments meanwhile, which an
     SSE client (our parser, the OpenAI client) skips."""

@@ -11,7 +11,9 @@ from ragqa.config import Settings
 from ragqa.errors import InputError
 from ragqa.eval.qa_eval import answer_tokens, exact_match, gold_recall, run_qa_eval, token_f1
 from ragqa.generation.llamacpp_backend import LlamaCppBackend
+from ragqa.generation.openai_backend import OpenAIBackend
 from ragqa.generation.sampling import SamplingParams
+from tests.fixed_model import FixedAnswerServer
 
 
 @pytest.fixture
@@ -153,3 +155,37 @@ def test_answerable_and_unanswerable_sets(
 def test_missing_file(settings: Settings, small_backend: LlamaCppBackend, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such SQuAD file"):
         run_qa_eval(settings, tmp_path / "nope.json", small_backend)
+
+
+def test_served_rows_get_the_second_ask_after_an_unsupported_answer(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """As the service does: the model's invented answer is refused by verification, the model is asked to copy
+    the answering sentence, and the copy — verified — is what the served metrics score; raw stays the model's."""
+    passage = (
+        "The Harrow Point lighthouse was first lit in 1852. It stands on a granite ledge at the mouth of the "
+        "estuary. Its last keeper was Edith Marlow, who left the station in 1961."
+    )
+    qa = {
+        "id": "q1",
+        "question": "When was the Harrow Point lighthouse first lit?",
+        "answers": [{"text": "1852"}],
+    }
+    squad = tmp_path / "harrow.json"
+    squad.write_text(
+        json.dumps({"data": [{"title": "Harrow", "paragraphs": [{"context": passage, "qas": [qa]}]}]})
+    )
+    copied = "The Harrow Point lighthouse was first lit in 1852 [1]."
+    model = FixedAnswerServer(
+        "Its keeper kept forty goats on the island [1].", when=(("word for word", copied),)
+    )
+    try:
+        backend = OpenAIBackend(model.url, model="fixed", timeout=30, context_window=4096)
+        report = run_qa_eval(settings, squad, backend, limit=1, out=tmp_path / "qa", unanswerable=False)
+    finally:
+        model.close()
+    (row,) = report.items
+    assert row["faithfulness"] == 0.0 and row["gold_recall"] == 0.0  # raw: the invented answer
+    assert row["served"]["answer"] == copied and row["served"]["retried"] and "retry" in row["timings_ms"]
+    assert row["served"]["gold_recall"] == 1.0 and row["served"]["faithfulness"] == 1.0
+    assert report.metrics["refusal_rate"] == 0.0 and report.metrics["raw"]["faithfulness"] == 0.0
