@@ -86,7 +86,13 @@ def test_answerable_and_unanswerable_sets(
         assert answered == sorted(answered, reverse=True)  # a higher bar never answers more
     for item in report.items:
         served = item["served"]
-        assert served["refused"] or item["status"] != "ok" or len(served["answer"]) <= len(item["answer"])
+        copied = served.get("retried")  # the second ask after an unsupported answer: a copy, not a cut
+        assert (
+            served["refused"]
+            or item["status"] != "ok"
+            or copied
+            or len(served["answer"]) <= len(item["answer"])
+        )
         if served["refused"] and not item["refused"]:
             assert served["refusal_reason"] == "unsupported"
     answerable = [i for i in report.items if i["set"] == "answerable"]
