@@ -291,6 +291,22 @@ class Answerer:
         copied = self._finish(prepared, retry, raw, params, usage, verify)
         return answer if copied.refused else copied
 
+    def _conclude(
+        self,
+        prepared: _Prepared,
+        packed: PackedPrompt,
+        params: SamplingParams,
+        raw: str,
+        usage: Usage | None,
+        verify: VerifyMode | None,
+    ) -> Answer:
+        """From the model's first text to the answer served, for ``answer`` and ``stream`` alike: the second ask
+        after a decline, citations, policy and verification, then the second ask after an unsupported answer."""
+        packed, raw, usage, asked = self._retry_declined(prepared, packed, params, raw, usage)
+        mode = verify or self.settings.verify
+        answer = self._finish(prepared, packed, raw, params, usage, mode)
+        return self._retry_unsupported(prepared, answer, params, mode, asked)
+
     def copy_answer(
         self, question: str, sources: list[Hit], params: SamplingParams | None = None
     ) -> tuple[list[Hit], str] | None:
@@ -436,12 +452,7 @@ class Answerer:
         except _GENERATION_FAILURES as exc:
             return self._unavailable(prepared, exc, params)
         self._timed(prepared, t0, completion.usage)
-        packed, raw, usage, asked = self._retry_declined(
-            prepared, packed, params, completion.text, completion.usage
-        )
-        mode = verify or self.settings.verify
-        answer = self._finish(prepared, packed, raw, params, usage, mode)
-        return self._retry_unsupported(prepared, answer, params, mode, asked)
+        return self._conclude(prepared, packed, params, completion.text, completion.usage, verify)
 
     def stream(
         self,
@@ -487,7 +498,6 @@ class Answerer:
             yield AnswerEvent("done", answer=failed)
             return
         self._timed(prepared, t0, usage)
-        packed, raw, usage, asked = self._retry_declined(prepared, packed, params, "".join(pieces), usage)
-        mode = verify or self.settings.verify
-        finished = self._finish(prepared, packed, raw, params, usage, mode)
-        yield AnswerEvent("done", answer=self._retry_unsupported(prepared, finished, params, mode, asked))
+        yield AnswerEvent(
+            "done", answer=self._conclude(prepared, packed, params, "".join(pieces), usage, verify)
+        )

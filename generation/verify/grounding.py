@@ -127,9 +127,13 @@ def _passages(source: str, title: str = "") -> list[_Passage]:
     """Each sentence of one source joined with the next (a pronoun's referent is often one back), under the
     source's title."""
     spans = split_sentences(source)
-    pairs = list(itertools.pairwise(spans)) or [(span, span) for span in spans]
-    texts = (f"{title}\n{source[a[0] : b[1]]}" for a, b in pairs)
-    return [_Passage(set(_tokens(text)), text.lower()) for text in texts]
+    words = [set(_tokens(source[a:b])) for a, b in spans]  # each sentence tokenized once, not once per pair
+    headed = set(_tokens(title))
+    pairs = list(itertools.pairwise(range(len(spans)))) or [(i, i) for i in range(len(spans))]
+    return [
+        _Passage(headed | words[i] | words[j], f"{title}\n{source[spans[i][0] : spans[j][1]]}".lower())
+        for i, j in pairs
+    ]
 
 
 def _present(token: str, tokens: set[str], text: str) -> bool:
@@ -238,8 +242,9 @@ class SourceGrounding:
         claim = _normal(claim)
         chinese = CJK_CHAR.search(claim) is not None
         content = [t for t in dict.fromkeys(_content(claim)) if t not in MEASURE_WORDS]
+        present = [t for t in content if _present(t, self.source_tokens, self.lowered_sources)]
         new = [t for t in content if not _present(t, self.given, self.lowered_question)]
-        found = sum(_present(t, self.source_tokens, self.lowered_sources) for t in new)
+        found = len(set(new) & set(present))
         missing_names = [
             name
             for name in dict.fromkeys(_names(claim))
@@ -252,11 +257,11 @@ class SourceGrounding:
             missing_numbers=tuple(sorted(_numbers(claim) - self.known_numbers)),
             missing_names=tuple(missing_names),
             misbound_numbers=tuple(self._unbound(claim) if chinese else self._misbound(claim)),
-            locality=self._locality(content),
+            locality=self._locality(present),
         )
 
-    def _locality(self, content: list[str]) -> float:
-        present = [t for t in content if _present(t, self.source_tokens, self.lowered_sources)]
+    def _locality(self, present: list[str]) -> float:
+        """Of the claim's words the sources have (``present``), the largest share one passage holds."""
         if not present:
             return 1.0
         together = (sum(_present(t, p.tokens, p.text) for t in present) for p in self._passages)
