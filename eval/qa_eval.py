@@ -32,6 +32,7 @@ from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.citations import CITATION_MARKER, check_citations
 from ragqa.generation.sampling import SamplingParams
 from ragqa.generation.verify.checker import ALL_SIGNALS, SupportChecker, cheap_signals
+from ragqa.generation.verify.grounding import reads_as_answer
 from ragqa.generation.verify.judge import LLMJudge
 from ragqa.generation.verify.served import AnswerVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
@@ -120,6 +121,8 @@ def _ask(
     latency = (time.perf_counter() - t0) * 1000
     check = None
     timings = {k: round(v, 1) for k, v in answer.timings_ms.items() if k in ("retrieval", "generation")}
+    if "retry" in answer.timings_ms:  # the second ask after a decline: the raw answer is its copy
+        timings["retry_declined"] = round(answer.timings_ms["retry"], 1)
     if checker is not None and answer.status == "ok":
         t1 = time.perf_counter()
         check = check_answer(
@@ -165,6 +168,8 @@ def _serve_copy(
     answering sentence, and the copy, verified in turn, is served if it passes (``retry_unsupported``)."""
     if row["served"]["refusal_reason"] != "unsupported" or not answerer.settings.retry_unsupported:
         return
+    if "retry_declined" in row["timings_ms"]:  # the service asks a second time once at most
+        return
     t0 = time.perf_counter()
     copied = answerer.copy_answer(row["question"], sources, params)
     row["timings_ms"]["retry"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -180,7 +185,7 @@ def _serve_copy(
             copy, check_answer(checker, text, [h.text for h in seen], question=row["question"], titles=titles)
         )
     serve_row(copy, seen, verifier, answerer.settings.verify, checker, _gold_scores)
-    if not copy["served"]["refused"]:
+    if not copy["served"]["refused"] and reads_as_answer(row["question"], copy["served"]["answer"]):
         row["served"] = {**copy["served"], "retried": True}
 
 

@@ -23,6 +23,7 @@ from ragqa.generation.conversation import Conversation, standalone_question
 from ragqa.generation.policy import AnswerPolicy
 from ragqa.generation.prompt import PackedPrompt, pack_prompt, refusal_text
 from ragqa.generation.sampling import SamplingParams
+from ragqa.generation.verify.grounding import reads_as_answer
 from ragqa.generation.verify.served import AnswerVerifier, Verification
 from ragqa.retrieval.filters import SearchFilter
 from ragqa.retrieval.retriever import Retriever
@@ -281,7 +282,8 @@ class Answerer:
     ) -> Answer:
         """When verification left nothing of the answer (``unsupported``), ask once to copy the answering sentence
         instead (``RAGQA_RETRY_UNSUPPORTED``, on by default): the model often finds the right sentence but
-        words its answer wrongly. The copy is verified like any answer; if it fails too, the refusal stands."""
+        words its answer wrongly. The copy is verified like any answer, and must read as an answer to the question
+        (about what it names, more than the question said back); otherwise the refusal stands."""
         if asked or not self.settings.retry_unsupported or answer.refusal_reason != "unsupported":
             return answer
         extracted = self._extract(prepared, params)
@@ -289,7 +291,9 @@ class Answerer:
             return answer
         retry, raw, usage = extracted
         copied = self._finish(prepared, retry, raw, params, usage, verify)
-        return answer if copied.refused else copied
+        if copied.refused or not reads_as_answer(prepared.query, copied.answer):
+            return answer
+        return copied
 
     def _conclude(
         self,

@@ -164,6 +164,18 @@ def test_an_answer_verification_left_nothing_of_is_asked_again_to_copy_the_sente
         model.close()
 
 
+def test_a_copy_that_does_not_answer_the_question_is_not_served(live_server: ServerFactory) -> None:
+    """Asked to copy, the model gives a supported sentence about something else: the refusal stands."""
+    aside = "It stands on a granite ledge at the mouth of the estuary [1]."
+    model = FixedAnswerServer(INVENTED, when=(("word for word", aside),))
+    try:
+        body = _ask(_harrow_client(live_server, model))
+        assert body["refused"] and body["refusal_reason"] == "unsupported" and "retry" in body["timings"]
+        assert "granite" not in body["answer"]
+    finally:
+        model.close()
+
+
 def test_streams_stay_alive_while_the_model_reads(live_server: ServerFactory) -> None:
     """A model silent for 1.5 s before its first token: the stream sends keep-alive comments meanwhile, which an
     SSE client (our parser, the OpenAI client) skips."""

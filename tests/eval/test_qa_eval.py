@@ -163,11 +163,13 @@ def test_missing_file(settings: Settings, small_backend: LlamaCppBackend, tmp_pa
         run_qa_eval(settings, tmp_path / "nope.json", small_backend)
 
 
+@pytest.mark.parametrize("answers", [True, False])
 def test_served_rows_get_the_second_ask_after_an_unsupported_answer(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, answers: bool
 ) -> None:
     """As the service does: the model's invented answer is refused by verification, the model is asked to copy
-    the answering sentence, and the copy — verified — is what the served metrics score; raw stays the model's."""
+    the answering sentence, and the copy — verified, and read as an answer to the question — is what the served
+    metrics score; raw stays the model's. A copied sentence about something else leaves the refusal."""
     passage = (
         "The Harrow Point lighthouse was first lit in 1852. It stands on a granite ledge at the mouth of the "
         "estuary. Its last keeper was Edith Marlow, who left the station in 1961."
@@ -181,7 +183,11 @@ def test_served_rows_get_the_second_ask_after_an_unsupported_answer(
     squad.write_text(
         json.dumps({"data": [{"title": "Harrow", "paragraphs": [{"context": passage, "qas": [qa]}]}]})
     )
-    copied = "The Harrow Point lighthouse was first lit in 1852 [1]."
+    copied = (
+        "The Harrow Point lighthouse was first lit in 1852 [1]."
+        if answers
+        else "It stands on a granite ledge at the mouth of the estuary [1]."
+    )
     model = FixedAnswerServer(
         "Its keeper kept forty goats on the island [1].", when=(("word for word", copied),)
     )
@@ -192,6 +198,12 @@ def test_served_rows_get_the_second_ask_after_an_unsupported_answer(
         model.close()
     (row,) = report.items
     assert row["faithfulness"] == 0.0 and row["gold_recall"] == 0.0  # raw: the invented answer
-    assert row["served"]["answer"] == copied and row["served"]["retried"] and "retry" in row["timings_ms"]
-    assert row["served"]["gold_recall"] == 1.0 and row["served"]["faithfulness"] == 1.0
-    assert report.metrics["refusal_rate"] == 0.0 and report.metrics["raw"]["faithfulness"] == 0.0
+    assert row["served"]["retried"] and "retry" in row["timings_ms"]
+    assert report.metrics["raw"]["faithfulness"] == 0.0
+    if answers:
+        assert row["served"]["answer"] == copied and not row["served"]["refused"]
+        assert row["served"]["gold_recall"] == 1.0 and row["served"]["faithfulness"] == 1.0
+        assert report.metrics["refusal_rate"] == 0.0
+    else:
+        assert row["served"]["refused"] and row["served"]["refusal_reason"] == "unsupported"
+        assert report.metrics["refusal_rate"] == 1.0

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragqa.generation.verify.grounding import lexical_grounding
+from ragqa.generation.verify.grounding import lexical_grounding, question_overlap, reads_as_answer
 
 SOURCE = (
     "The Oberoi family is an Indian family that is famous for its involvement in hotels. "
@@ -147,3 +147,38 @@ def test_a_chinese_word_counts_as_written_when_jieba_cuts_the_source_otherwise()
     source = "职业碗防守截锋卡万·肖特以 11 分领先于全队。"
     assert lexical_grounding("卡万·肖特带领黑豹队擒杀。", source, "谁带领黑豹队擒杀？").coverage == 1.0
     assert lexical_grounding("托马斯·戴维斯带领黑豹队擒杀。", source, "谁带领黑豹队擒杀？").coverage < 0.5
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "answers"),
+    [
+        # about what the question names ("how many" asks, it names nothing): an answer
+        (
+            "How many lamps did the Harrow Point keepers trim each night?",
+            "The keepers of Harrow Point trimmed nine lamps each night [1].",
+            True,
+        ),
+        # a supported sentence about something else: not an answer
+        ("How many lamps did the Harrow Point keepers trim each night?", "The ledge is granite [2].", False),
+        # the question said back, citation and all: nothing answered
+        (
+            "How many lamps did the Harrow Point keepers trim?",
+            "How many lamps did the keepers trim [1]?",
+            False,
+        ),
+        ("灯塔的看守人每晚修剪多少盏灯？", "看守人每晚修剪九盏灯[1]。", True),
+        ("灯塔的看守人每晚修剪多少盏灯？", "我知道。", False),
+        ("灯塔在流行文化中的名声如何？", "灯塔在流行文化中的名声如何[1][3]？", False),
+    ],
+)
+def test_a_copy_reads_as_an_answer_when_it_is_about_what_the_question_names(
+    question: str, text: str, answers: bool
+) -> None:
+    assert reads_as_answer(question, text) is answers
+
+
+def test_question_overlap_leaves_out_what_the_question_asks_for() -> None:
+    overlap = question_overlap(
+        "What kind of stone is the Harrow ledge?", "The stone of the Harrow ledge is granite."
+    )
+    assert overlap.share == 1.0 and overlap.adds  # "kind" is the question's, not the subject's
