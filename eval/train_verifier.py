@@ -14,7 +14,8 @@ hallucinated ones full sentences, and that model scored every full sentence unsu
 sentence included — while reaching 0.97 accuracy on HaluEval records it had not seen.
 
 Kept out of training: the XQuAD articles holding the QA eval's first 200 questions (articles 0–6, whose
-paragraphs also make the held-out set; ``ragqa eval swaps --articles 0-6`` measures on them) and HaluEval
+paragraphs also make the held-out set; ``ragqa eval swaps --articles 0-6`` measures on them), CMRC 2018 trial
+articles 0–99 (0–52 hold the QA eval's questions, 53–99 validate) and HaluEval
 records 1200–1999 (1200–1599 pick the cascade's thresholds, 1600–1999 validate:
 ``ragqa eval hallucination --start 1600``).
 """
@@ -47,7 +48,15 @@ from ragqa.types import VerifierBase
 log = logging.getLogger(__name__)
 
 HALUEVAL_TRAIN = range(0, 1200)  # 1200–1599 pick the cascade thresholds; 1600–1999 validate
-SQUAD_TRAIN_ARTICLES = set(range(7, 48))  # XQuAD articles 0–6 hold the QA eval's first 200 questions
+# Articles trained on, per SQuAD-format set. XQuAD: 0–6 hold the QA eval's first 200 questions (and make the
+# swap check set). CMRC 2018 trial: 0–52 hold the QA eval's first 200 questions, 53–99 are kept aside to pick
+# and validate thresholds on (``ragqa eval swaps --articles 53-99``), 100–255 train.
+XQUAD_TRAIN_ARTICLES = range(7, 48)
+CMRC_TRAIN_ARTICLES = range(100, 256)
+
+
+def training_articles(path: Path) -> range:
+    return CMRC_TRAIN_ARTICLES if "cmrc" in path.name.lower() else XQUAD_TRAIN_ARTICLES
 
 
 @dataclass(slots=True)
@@ -69,7 +78,7 @@ def build_examples(config: TrainConfig) -> list[Example]:
     if config.halueval is not None:
         examples += halueval_examples(r for r in load_halueval(config.halueval) if r.index in HALUEVAL_TRAIN)
     for i, path in enumerate(config.squad):
-        examples += squad_examples(path, SQUAD_TRAIN_ARTICLES, seed=config.seed + i)
+        examples += squad_examples(path, set(training_articles(path)), seed=config.seed + i)
     random.Random(config.seed).shuffle(examples)
     return examples[: config.limit] if config.limit else examples
 
@@ -256,7 +265,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
             "base": base.described,
             "halueval_records": [HALUEVAL_TRAIN.start, HALUEVAL_TRAIN.stop - 1] if config.halueval else None,
             "squad": [str(p) for p in config.squad],
-            "squad_articles": [min(SQUAD_TRAIN_ARTICLES), max(SQUAD_TRAIN_ARTICLES)],
+            "squad_articles": {
+                str(p): [training_articles(p).start, training_articles(p).stop - 1] for p in config.squad
+            },
             "examples": len(examples),
             "kinds": kinds,
             "epochs": config.epochs,

@@ -5,7 +5,8 @@ data sets.
 - SQuAD-format sets (XQuAD): per question, the gold answer (supported) against its paragraph; an *intrinsic*
   error — another answer span or a number or name taken from the same paragraph — and an *extrinsic* one, from
   another article (not supported); and the same at sentence level: the gold answer's sentence itself
-  (supported), that sentence with its answer swapped for another span of the paragraph, or negated (not).
+  (supported), that sentence with its answer swapped for another span of the paragraph, or negated (not; in
+  English by "not" after the first auxiliary, in Chinese by 不/没有/未 before the copula or first verb).
 
 Which records and articles are used is the caller's choice (``ragqa train verifier`` keeps HaluEval records
 1600–1999 and the XQuAD articles of the QA eval's first 200 questions out of training).
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ragqa.cjk import CJK_CHAR
 from ragqa.errors import InputError
 from ragqa.eval.halueval import HaluRecord
 from ragqa.sentences import split_sentences
@@ -126,6 +128,45 @@ def _negated(sentence: str) -> str | None:
     return f"{sentence[: match.end()]} not{sentence[match.end() :]}"
 
 
+_CHINESE_NOT = ("不", "没", "未", "无", "非", "别")
+_ALREADY = ("已经", "已")
+
+
+def _negated_chinese(sentence: str) -> str | None:
+    """The sentence with its copula or first verb of two or more characters negated: 是 → 不是, 为 → 不为,
+    已经加入了 → 未加入, 加入了 → 没有加入, 认可 → 不认可 (jieba's part-of-speech tags; one-character verbs are
+    too often misread)."""
+    import jieba.posseg
+
+    words = [(w.word, w.flag) for w in jieba.posseg.cut(sentence)]
+    negated = [i > 0 and words[i - 1][0].endswith(_CHINESE_NOT) for i in range(len(words))]
+    verbs = [
+        i
+        for i, (word, flag) in enumerate(words)
+        if flag.startswith("v") and not negated[i] and not word.startswith(_CHINESE_NOT)
+    ]
+    copula = [i for i in verbs if words[i][0] in ("是", "为")]
+    chosen = copula or [i for i in verbs if len(words[i][0]) >= 2]
+    if not chosen:
+        return None
+    i = chosen[0]
+    before, verb, after = [w for w, _ in words[:i]], words[i][0], [w for w, _ in words[i + 1 :]]
+    done = verb.endswith("了") or (bool(after) and after[0] == "了")
+    if before and before[-1] in _ALREADY:
+        before[-1], verb = "未", verb.removesuffix("了")
+    elif done:
+        verb = "没有" + verb.removesuffix("了")
+    else:
+        verb = "不" + verb
+    if done and after and after[0] == "了":
+        after = after[1:]
+    return "".join([*before, verb, *after])
+
+
+def _negated_any(sentence: str) -> str | None:
+    return _negated_chinese(sentence) if CJK_CHAR.search(sentence) else _negated(sentence)
+
+
 def squad_examples(path: Path, articles: set[int] | None, seed: int) -> list[Example]:
     """Examples from a SQuAD-format file's questions in ``articles`` (all when None)."""
     rng = random.Random(seed)
@@ -159,7 +200,7 @@ def squad_examples(path: Path, articles: set[int] | None, seed: int) -> list[Exa
             if sentence[local : local + len(q.answer)] == q.answer:
                 changed = sentence[:local] + swap + sentence[local + len(q.answer) :]
                 out.append(Example(q.question, changed, sources, False, "sentence-intrinsic"))
-        negated = _negated(sentence)
+        negated = _negated_any(sentence)
         if negated:
             out.append(Example(q.question, negated, sources, False, "negation"))
     return out

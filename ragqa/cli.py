@@ -696,7 +696,10 @@ def eval_swaps(
     squad: Annotated[Path, typer.Option("--squad", help="SQuAD-format JSON (questions with gold answers).")],
     articles: Annotated[
         str | None,
-        typer.Option(help="Only these articles, A-B (0-6 for XQuAD: the learned verifier never saw them)."),
+        typer.Option(
+            help="Only these articles, A-B (the learned verifier never saw XQuAD 0-6 or CMRC trial 0-99; "
+            "CMRC 53-99 validate it)."
+        ),
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Check only the first N examples.")
@@ -770,7 +773,7 @@ def train_verifier(
         list[Path] | None,
         typer.Option(
             "--squad",
-            help="SQuAD-format JSON for synthetic examples (repeatable; articles 7+ are used; "
+            help="SQuAD-format JSON for synthetic examples (repeatable; XQuAD articles 7+, CMRC trial 100+ are used; "
             "default ../shared/data/xquad/xquad.en.json).",
         ),
     ] = None,

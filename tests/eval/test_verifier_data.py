@@ -1,0 +1,39 @@
+"""Synthetic verifier examples: negations in English and Chinese, and which articles of each set train."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ragqa.eval.train_verifier import training_articles
+from ragqa.eval.verifier_data import _negated, _negated_chinese
+
+
+@pytest.mark.parametrize(
+    ("sentence", "negated"),
+    [
+        ("灯塔是一座花岗岩建筑。", "灯塔不是一座花岗岩建筑。"),
+        ("他已经加入了北方球队。", "他未加入北方球队。"),
+        ("他加入了北方球队。", "他没有加入北方球队。"),
+        ("北方球队在十一月举办比赛。", "北方球队在十一月不举办比赛。"),
+    ],
+)
+def test_a_chinese_sentence_is_negated_at_its_copula_or_first_verb(sentence: str, negated: str) -> None:
+    assert _negated_chinese(sentence) == negated
+
+
+def test_a_chinese_sentence_already_negated_is_left_alone() -> None:
+    assert _negated_chinese("灯塔不是花岗岩。") is None
+
+
+def test_an_english_sentence_is_negated_after_its_first_auxiliary() -> None:
+    assert _negated("The lighthouse was lit in 1852.") == "The lighthouse was not lit in 1852."
+    assert _negated("The lighthouse was never lit.") is None
+
+
+def test_the_qa_eval_articles_and_the_validation_slice_are_not_trained_on() -> None:
+    xquad = training_articles(Path("../shared/data/xquad/xquad.zh.json"))
+    cmrc = training_articles(Path("../shared/data/cmrc2018/cmrc2018_trial.squad.json"))
+    assert not set(xquad) & set(range(7)) and 47 in xquad
+    assert not set(cmrc) & set(range(100)) and 255 in cmrc
