@@ -705,6 +705,22 @@ def eval_swaps(
         int | None, typer.Option("--limit", min=1, help="Check only the first N examples.")
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json/.md/.html.")] = None,
+    verifier: Annotated[
+        Path | None,
+        typer.Option(
+            "--verifier",
+            help="A learned verifier model folder to measure (from `ragqa train verifier --out`; default: the "
+            "shipped one, if any).",
+        ),
+    ] = None,
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep",
+            help="Also try the learned signal's veto/promote thresholds on a grid (pick them on a validation "
+            "slice, e.g. CMRC trial 53-99).",
+        ),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Right and wrong answers made from a SQuAD-format set (swapped spans, negations): what the checker flags."""
@@ -720,14 +736,19 @@ def eval_swaps(
     except OSError as exc:
         raise InputError(f"cannot read {squad}: {exc.strerror}") from exc
     embedder = get_embedder(settings, MULTILINGUAL if CJK_CHAR.search(sample) else ENGLISH)
-    from ragqa.generation.verify.learned import default_verifier
+    from ragqa.generation.verify.learned import LearnedVerifier, default_verifier
 
-    learned = default_verifier()
+    learned = LearnedVerifier(verifier) if verifier is not None else default_verifier()
+    if verifier is not None:
+        learned.load()  # a clear error now for a folder that holds no model
+    elif sweep and not learned.available():
+        raise InputError("--sweep needs a learned verifier: none ships yet, so name one with --verifier")
     report = run_swaps(
         squad,
         SentenceMatcher(embedder),
         articles=wanted,
         learned=learned if learned.available() else None,
+        sweep=sweep,
         limit=limit,
         out=out,
         data_dir=settings.data_dir,

@@ -38,3 +38,40 @@ def test_swaps_report_from_the_command(shared_data: Path, tmp_path: Path) -> Non
         timeout=120,
     )  # fmt: skip
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and "is not A or A-B" in bad.stderr
+
+
+def test_a_trained_verifier_is_measured_with_a_sweep_of_its_thresholds(
+    shared_data: Path, tiny_verifier: Path, tmp_path: Path
+) -> None:
+    """``--verifier`` measures a model folder (what a training run just wrote); ``--sweep`` adds one row per
+    veto/promote pair, to pick them on a validation slice."""
+    from ragqa.eval.swaps import SWEEP_PROMOTES, SWEEP_VETOES
+
+    out = tmp_path / "swaps"
+    squad = str(shared_data / "xquad" / "xquad.en.json")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", "eval", "swaps", "--squad", squad, "--articles", "0-0",
+         "--limit", "12", "--verifier", str(tiny_verifier), "--sweep", "--out", str(out),
+         "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((out / "report.json").read_text())
+    rows = report["tables"][0]["rows"]
+    assert len(rows) == 2 + len(SWEEP_VETOES) * len(SWEEP_PROMOTES)
+    assert [r[0] for r in rows[:2]] == ["lexical+embedding", "lexical+embedding+learned"]
+    m = report["metrics"]
+    assert 0.0 <= m["learned alone.accuracy"] <= 1.0 and "learned veto 0.5 promote 0.5.recall" in m
+    no_model = subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", "eval", "swaps", "--squad", squad, "--articles", "0-0", "--limit", "4",
+         "--verifier", str(tmp_path / "nothing"), "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    assert no_model.returncode != 0 and "Traceback" not in no_model.stderr
+    assert "missing or unreadable" in no_model.stderr
