@@ -9,16 +9,21 @@ import sys
 from pathlib import Path
 
 
-def test_swaps_report_from_the_command(shared_data: Path, tmp_path: Path) -> None:
-    out = tmp_path / "swaps"
-    proc = subprocess.run(
-        [sys.executable, "-m", "ragqa.cli", "eval", "swaps", "--squad", str(shared_data / "xquad" / "xquad.en.json"),
-         "--articles", "0-0", "--limit", "40", "--out", str(out), "--data-dir", str(tmp_path / "data")],
+def _swaps(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ragqa.cli", "eval", "swaps", *args],
         capture_output=True,
         text=True,
         timeout=600,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )  # fmt: skip
+    )
+
+
+def test_swaps_report_from_the_command(shared_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "swaps"
+    squad = str(shared_data / "xquad" / "xquad.en.json")
+    proc = _swaps("--squad", squad, "--articles", "0-0", "--limit", "40", "--out", str(out),
+                  "--data-dir", str(tmp_path / "data"))  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads((out / "report.json").read_text())
     m = report["metrics"]
@@ -30,13 +35,7 @@ def test_swaps_report_from_the_command(shared_data: Path, tmp_path: Path) -> Non
     assert m["lexical+embedding.flagged.extrinsic"] >= 0.8 and m["lexical+embedding.flagged.gold"] <= 0.2
     items = report["items"]
     assert len(items) == 40 and all(isinstance(i["lexical+embedding"], bool) for i in items)
-    bad = subprocess.run(
-        [sys.executable, "-m", "ragqa.cli", "eval", "swaps", "--squad", str(shared_data / "xquad" / "xquad.en.json"),
-         "--articles", "x-y"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )  # fmt: skip
+    bad = _swaps("--squad", squad, "--articles", "x-y")
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and "is not A or A-B" in bad.stderr
 
 
@@ -47,17 +46,10 @@ def test_a_trained_verifier_is_measured_with_a_sweep_of_its_thresholds(
     veto/promote pair, to pick them on a validation slice."""
     from ragqa.eval.swaps import SWEEP_PROMOTES, SWEEP_VETOES
 
-    out = tmp_path / "swaps"
+    out, data = tmp_path / "swaps", str(tmp_path / "data")
     squad = str(shared_data / "xquad" / "xquad.en.json")
-    proc = subprocess.run(
-        [sys.executable, "-m", "ragqa.cli", "eval", "swaps", "--squad", squad, "--articles", "0-0",
-         "--limit", "12", "--verifier", str(tiny_verifier), "--sweep", "--out", str(out),
-         "--data-dir", str(tmp_path / "data")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )  # fmt: skip
+    proc = _swaps("--squad", squad, "--articles", "0-0", "--limit", "12", "--verifier", str(tiny_verifier),
+                  "--sweep", "--out", str(out), "--data-dir", data)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads((out / "report.json").read_text())
     rows = report["tables"][0]["rows"]
@@ -65,13 +57,7 @@ def test_a_trained_verifier_is_measured_with_a_sweep_of_its_thresholds(
     assert [r[0] for r in rows[:2]] == ["lexical+embedding", "lexical+embedding+learned"]
     m = report["metrics"]
     assert 0.0 <= m["learned alone.accuracy"] <= 1.0 and "learned veto 0.5 promote 0.5.recall" in m
-    no_model = subprocess.run(
-        [sys.executable, "-m", "ragqa.cli", "eval", "swaps", "--squad", squad, "--articles", "0-0", "--limit", "4",
-         "--verifier", str(tmp_path / "nothing"), "--data-dir", str(tmp_path / "data")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )  # fmt: skip
+    no_model = _swaps("--squad", squad, "--articles", "0-0", "--limit", "4",
+                      "--verifier", str(tmp_path / "nothing"), "--data-dir", data)  # fmt: skip
     assert no_model.returncode != 0 and "Traceback" not in no_model.stderr
     assert "missing or unreadable" in no_model.stderr
