@@ -36,10 +36,12 @@ SWEEP_PROMOTES = (0.5, 0.8, 0.95)
 
 
 class _RememberedScores(LearnedVerifier):
-    """The learned verifier, each answer scored once however many threshold pairs are tried."""
+    """The learned verifier, each answer scored once however many threshold pairs are tried; scoring goes to
+    ``inner``, so its model is compiled once."""
 
     def __init__(self, inner: LearnedVerifier) -> None:
         super().__init__(inner.folder, inner.threads)
+        self.inner = inner
         self._seen: dict[tuple[tuple[str, ...], tuple[str, ...], str], list[float | None]] = {}
 
     def score_claims(
@@ -47,7 +49,7 @@ class _RememberedScores(LearnedVerifier):
     ) -> list[float | None]:
         key = (tuple(claims), tuple(sources), question)
         if key not in self._seen:
-            self._seen[key] = super().score_claims(claims, sources, question)
+            self._seen[key] = self.inner.score_claims(claims, sources, question)
         return self._seen[key]
 
 
