@@ -31,7 +31,9 @@ _WORD_OR_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 _UNIT_WINDOW = 3  # a number and the word it counts stand at most this many content words apart
 # Chinese: a number and what it is said of share a sentence.
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
-_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+# Latin letters and digits only: a name ends where Chinese begins ("OpenCourseWare的目标" names OpenCourseWare).
+_LATIN = "A-Za-z0-9\u00c0-\u024f"
+_NAME = re.compile(rf"(?<!^)(?<![.!?]\s)(?<![{_LATIN}'’-])[A-Z][{_LATIN}'’-]*(?:\s+[A-Z][{_LATIN}'’-]*)*")
 
 
 # Function words that carry no claim (the BM25 stop list is short on purpose; grounding wants a longer one).
@@ -198,6 +200,7 @@ class SourceGrounding:
         self.lowered_sources, self.lowered_question = sources.lower(), question.lower()
         self._units_near: dict[str, set[str]] = {}  # number -> words within the window around it
         self._context_near: dict[str, set[str]] = {}  # number -> words of the sentences it is in (Chinese)
+        self._text_near: dict[str, str] = {}  # number -> the lowered text of those sentences
         words: list[str] = []  # the sources' positional words, tokenized once, sentence by sentence
         for sentence in _SENTENCE_END.split(sources):
             in_sentence = _positional(sentence)
@@ -205,6 +208,7 @@ class SourceGrounding:
             for word in in_sentence:
                 if word[0].isdigit():
                     self._context_near.setdefault(word, set()).update(in_sentence)
+                    self._text_near[word] = f"{self._text_near.get(word, '')}\n{sentence.lower()}"
         for i, word in enumerate(words):
             if word[0].isdigit():
                 near = words[max(0, i - _UNIT_WINDOW) : i + _UNIT_WINDOW + 1]
@@ -226,7 +230,9 @@ class SourceGrounding:
 
     def _unbound(self, claim: str) -> list[str]:
         """Chinese: numbers of ``claim`` the sources have, but never in a sentence with a word the claim says
-        them of (its words other than numbers and measure words; a claim of a bare number is left alone)."""
+        them of (its words other than numbers and measure words; a claim of a bare number is left alone). A word
+        is in the sentence when its tokens or its text hold it (jieba cuts "松树高可达55米" and "树高可达55米"
+        differently)."""
         words = _positional(claim)
         context = {w for w in words if not w[0].isdigit() and w not in MEASURE_WORDS}
         if not context:
@@ -236,7 +242,7 @@ class SourceGrounding:
             for number in dict.fromkeys(w for w in words if w[0].isdigit())
             if number in self._context_near
             and number not in self.question_numbers
-            and not context & self._context_near[number]
+            and not any(_present(w, self._context_near[number], self._text_near[number]) for w in context)
         ]
 
     def check(self, claim: str) -> LexicalGrounding:

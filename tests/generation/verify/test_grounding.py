@@ -149,6 +149,22 @@ def test_a_chinese_word_counts_as_written_when_jieba_cuts_the_source_otherwise()
     assert lexical_grounding("托马斯·戴维斯带领黑豹队擒杀。", source, "谁带领黑豹队擒杀？").coverage < 0.5
 
 
+def test_a_chinese_number_is_bound_by_a_word_the_source_sentence_holds_as_written() -> None:
+    # jieba cuts "灰岩松树高可达40米" into 松树 / 高可达 but the source's "树高可达40米" into 树高 / 可达
+    sources = "灰岩松是一种常绿乔木。树高可达40米，胸径可达1.2米。它生于石灰岩山地，海拔1200米以下。"
+    question = "灰岩松可以长多高？"
+    assert lexical_grounding("灰岩松树高可达40米。", sources, question).misbound_numbers == ()
+    assert lexical_grounding("灰岩松生于海拔40米的山地。", sources).misbound_numbers == ("40",)
+
+
+def test_an_english_name_ends_where_chinese_begins() -> None:
+    sources = "北岸学院在2004年推出了OpenShelf，计划在2009年以前公开全部课程。"
+    question = "北岸学院的OpenShelf计划何时公开全部课程？"
+    assert lexical_grounding("OpenShelf的目标是在2009年以前公开全部课程。", sources, question).missing_names == ()
+    # a made-up name inside Chinese text is still found
+    assert lexical_grounding("北岸学院的OpenBook计划在2009年以前公开课程。", sources).missing_names == ("OpenBook",)
+
+
 @pytest.mark.parametrize(
     ("question", "text", "answers"),
     [
