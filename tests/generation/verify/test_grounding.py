@@ -160,9 +160,14 @@ def test_a_chinese_number_is_bound_by_a_word_the_source_sentence_holds_as_writte
 def test_an_english_name_ends_where_chinese_begins() -> None:
     sources = "北岸学院在2004年推出了OpenShelf，计划在2009年以前公开全部课程。"
     question = "北岸学院的OpenShelf计划何时公开全部课程？"
-    assert lexical_grounding("OpenShelf的目标是在2009年以前公开全部课程。", sources, question).missing_names == ()
+    assert (
+        lexical_grounding("OpenShelf的目标是在2009年以前公开全部课程。", sources, question).missing_names
+        == ()
+    )
     # a made-up name inside Chinese text is still found
-    assert lexical_grounding("北岸学院的OpenBook计划在2009年以前公开课程。", sources).missing_names == ("OpenBook",)
+    assert lexical_grounding("北岸学院的OpenBook计划在2009年以前公开课程。", sources).missing_names == (
+        "OpenBook",
+    )
 
 
 @pytest.mark.parametrize(
