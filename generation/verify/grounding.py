@@ -31,9 +31,10 @@ _WORD_OR_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 _UNIT_WINDOW = 3  # a number and the word it counts stand at most this many content words apart
 # Chinese: a number and what it is said of share a sentence.
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
-# Latin letters and digits only: a name ends where Chinese begins ("OpenCourseWare的目标" names OpenCourseWare).
+# Latin letters and digits only: a name ends where Chinese begins ("OpenCourseWare的目标" names OpenCourseWare)
+# and may start right after it ("的OpenCourseWare"); next to Latin text it starts and ends where \b would.
 _LATIN = "A-Za-z0-9\u00c0-\u024f"
-_NAME = re.compile(rf"(?<!^)(?<![.!?]\s)(?<![{_LATIN}'’-])[A-Z][{_LATIN}'’-]*(?:\s+[A-Z][{_LATIN}'’-]*)*")
+_NAME = re.compile(rf"(?<!^)(?<![.!?]\s)(?<![{_LATIN}_])[A-Z][{_LATIN}'’-]*(?:\s+[A-Z][{_LATIN}'’-]*)*")
 
 
 # Function words that carry no claim (the BM25 stop list is short on purpose; grounding wants a longer one).
