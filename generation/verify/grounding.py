@@ -33,7 +33,7 @@ _UNIT_WINDOW = 3  # a number and the word it counts stand at most this many cont
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
 # Latin letters and digits only: a name ends where Chinese begins ("OpenCourseWare的目标" names OpenCourseWare)
 # and may start right after it ("的OpenCourseWare"); next to Latin text it starts and ends where \b would.
-_LATIN = "A-Za-z0-9\u00c0-\u024f"
+_LATIN = "A-Za-z0-9\u00c0-\u024f\u1e00-\u1eff"
 _NAME = re.compile(rf"(?<!^)(?<![.!?]\s)(?<![{_LATIN}_])[A-Z][{_LATIN}'’-]*(?:\s+[A-Z][{_LATIN}'’-]*)*")
 
 
