@@ -72,6 +72,14 @@ VerifyOpt = Annotated[
         "strict (refuse if any is unsupported) [env RAGQA_VERIFY, drop]."
     ),
 ]
+VerifierOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--verifier",
+        help="A learned verifier model folder to measure (from `ragqa train verifier --out`; default: the "
+        "shipped one, if any).",
+    ),
+]
 FilterOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -646,6 +654,7 @@ def eval_hallucination(
     judge_sample: Annotated[
         int, typer.Option(min=0, help="Records on which the LLM-alone ablation asks about every claim.")
     ] = 250,
+    verifier: VerifierOpt = None,
     backend: Annotated[str | None, typer.Option(help="llamacpp | openai | vllm (the judge).")] = None,
     model: Annotated[
         str | None, typer.Option(help="Judge model: packaged name, .gguf path, served name.")
@@ -656,10 +665,13 @@ def eval_hallucination(
     from ragqa.eval.halueval import run_halueval
     from ragqa.generation.factory import create_backend
     from ragqa.generation.verify.judge import LLMJudge
+    from ragqa.generation.verify.learned import MODEL_DIR, LearnedVerifier
     from ragqa.generation.verify.similarity import SentenceMatcher
     from ragqa.retrieval.embedders import ENGLISH, get_embedder
 
     settings = _settings(data_dir=data_dir, llm_backend=backend, llm_model=model)
+    if verifier is not None:
+        LearnedVerifier(verifier).load()  # a clear error now for a folder that holds no model
     matcher = SentenceMatcher(get_embedder(settings, ENGLISH))
     generator = create_backend(settings) if judge else None
     try:
@@ -669,6 +681,7 @@ def eval_hallucination(
             LLMJudge(generator) if generator else None,
             limit=limit,
             start=start,
+            learned_model=verifier or MODEL_DIR,
             judge_sample=judge_sample,
             out=out,
             data_dir=settings.data_dir,
@@ -705,14 +718,7 @@ def eval_swaps(
         int | None, typer.Option("--limit", min=1, help="Check only the first N examples.")
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json/.md/.html.")] = None,
-    verifier: Annotated[
-        Path | None,
-        typer.Option(
-            "--verifier",
-            help="A learned verifier model folder to measure (from `ragqa train verifier --out`; default: the "
-            "shipped one, if any).",
-        ),
-    ] = None,
+    verifier: VerifierOpt = None,
     sweep: Annotated[
         bool,
         typer.Option(

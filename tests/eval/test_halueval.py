@@ -111,3 +111,23 @@ def test_start_keeps_each_records_index(shared_data: Path) -> None:
     assert (
         records[0].question == load_halueval(shared_data / "halueval" / "qa_dev.jsonl", 1601)[1600].question
     )
+
+
+def test_a_trained_verifier_folder_is_measured(
+    halueval_small: Path, tiny_verifier: Path, tmp_path: Path
+) -> None:
+    """``--verifier`` measures the model a training run just wrote: its signal joins the checker, and the
+    ablation and threshold tables get its rows; a folder without a model is a clear error."""
+    env = {**os.environ, "RAGQA_DATA_DIR": str(tmp_path / "data")}
+    base = [sys.executable, "-m", "ragqa.cli", "eval", "hallucination", "--halueval", str(halueval_small)]
+    args = ["--limit", "4", "--no-judge", "--out", str(tmp_path / "run"), "--verifier", str(tiny_verifier)]
+    proc = subprocess.run([*base, *args], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert "learned" in report["config"]["signals"]
+    ablation = {r[0] for r in report["tables"][1]["rows"]}
+    assert {"learned", "lexical+embedding+learned"} <= ablation
+    assert report["tables"][2]["title"].startswith("Learned verifier thresholds")
+    args[-1] = str(tmp_path / "nothing")
+    proc = subprocess.run([*base, *args], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr and "missing or unreadable" in proc.stderr
