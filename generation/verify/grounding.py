@@ -206,10 +206,9 @@ class SourceGrounding:
         for sentence in _SENTENCE_END.split(sources):
             in_sentence = _positional(sentence)
             words += in_sentence
-            for word in in_sentence:
-                if word[0].isdigit():
-                    self._context_near.setdefault(word, set()).update(in_sentence)
-                    self._text_near[word] = f"{self._text_near.get(word, '')}\n{sentence.lower()}"
+            for number in dict.fromkeys(w for w in in_sentence if w[0].isdigit()):  # each sentence once
+                self._context_near.setdefault(number, set()).update(in_sentence)
+                self._text_near[number] = f"{self._text_near.get(number, '')}\n{sentence.lower()}"
         for i, word in enumerate(words):
             if word[0].isdigit():
                 near = words[max(0, i - _UNIT_WINDOW) : i + _UNIT_WINDOW + 1]
