@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from ragqa.errors import InputError
 from ragqa.eval.faithfulness import AnswerCheck, check_answer
+from ragqa.eval.remembered_scores import RememberedScores
 from ragqa.eval.report import Report, Table
 from ragqa.generation.verify.checker import (
     ALL_SIGNALS,
@@ -30,7 +31,7 @@ from ragqa.generation.verify.checker import (
     SupportChecker,
 )
 from ragqa.generation.verify.judge import LLMJudge, Verdict
-from ragqa.generation.verify.learned import MODEL_DIR, LearnedVerifier
+from ragqa.generation.verify.learned import LearnedVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
 
 LEARNED_VETOES = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
@@ -106,26 +107,6 @@ class CachedJudge(LLMJudge):
         return self._cache[key]
 
 
-class CachedLearned(LearnedVerifier):
-    """Remembers the learned verifier's scores, so every configuration and threshold pair reuses them."""
-
-    def __init__(self, folder: Path = MODEL_DIR) -> None:
-        super().__init__(folder)
-        self._cache: dict[tuple[tuple[str, ...], tuple[str, ...], str], list[float | None]] = {}
-        self.per_claim_ms: list[float] = []
-
-    def score_claims(
-        self, claims: Sequence[str], sources: Sequence[str], question: str = ""
-    ) -> list[float | None]:
-        key = (tuple(claims), tuple(sources), question)
-        if key not in self._cache:
-            t0 = time.perf_counter()
-            self._cache[key] = super().score_claims(claims, sources, question)
-            if claims:
-                self.per_claim_ms.append((time.perf_counter() - t0) * 1000 / len(claims))
-        return self._cache[key]
-
-
 def detection_metrics(pairs: Sequence[tuple[bool, bool]]) -> dict[str, float | int]:
     """``pairs`` of (truly hallucinated, flagged); hallucinated is the positive class."""
     tp = sum(t and p for t, p in pairs)
@@ -165,7 +146,7 @@ def run_halueval(
     *,
     limit: int | None = None,
     start: int = 0,
-    learned_model: Path = MODEL_DIR,
+    learned: LearnedVerifier | None = None,
     judge_sample: int = 250,
     out: Path | None = None,
     data_dir: Path = Path(".ragqa"),
@@ -174,10 +155,10 @@ def run_halueval(
     records = load_halueval(path, limit, start)
     cached = CachedJudge(judge) if judge is not None else None
     started = time.perf_counter()
-    learned = CachedLearned(learned_model)
-    use_learned = learned.available()  # no trained model ships yet: its rows appear once one is there
+    remembered = RememberedScores(learned) if learned is not None else None
+    use_learned = remembered is not None  # the learned rows appear when a model is given
     signals = (ALL_SIGNALS if cached else CHEAP_SIGNALS) | ({"learned"} if use_learned else set())
-    main = SupportChecker(matcher, cached, signals, learned=learned)
+    main = SupportChecker(matcher, cached, signals, learned=remembered)
     checks = [
         _check_record(main, r) for r in tqdm(records, desc="halueval", unit="rec", disable=not progress)
     ]
@@ -198,7 +179,7 @@ def run_halueval(
                 matcher if "embedding" in sig else None,
                 cached if "llm" in sig else None,
                 sig,
-                learned=learned,
+                learned=remembered,
             )
             done = [_check_record(checker, r) for r in subset]
         m = detection_metrics(_pairs(done))
@@ -226,7 +207,7 @@ def run_halueval(
                 matcher,
                 None,
                 frozenset({"lexical", "embedding", "learned"}),
-                learned=learned,
+                learned=remembered,
                 veto=veto,
                 promote=promote,
             )
@@ -310,7 +291,7 @@ def run_halueval(
             "similarity, hallucinated answers": _claim_values(checks, 1, "similarity"),
         },
         latency_ms={
-            **({"learned verifier per claim": learned.per_claim_ms} if use_learned else {}),
+            **({"learned verifier per claim": remembered.per_claim_ms} if remembered else {}),
             **({"llm judge call": cached.latencies_ms} if cached else {}),
         },
         items=items,

@@ -11,13 +11,13 @@ articles the verifier did not train on: XQuAD articles 0–6 (``--articles 0-6``
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm import tqdm
 
 from ragqa.eval.faithfulness import check_answer
 from ragqa.eval.halueval import detection_metrics
+from ragqa.eval.remembered_scores import RememberedScores
 from ragqa.eval.report import Report, Table
 from ragqa.eval.verifier_data import Example, squad_examples
 from ragqa.generation.verify.checker import (
@@ -33,24 +33,6 @@ from ragqa.generation.verify.similarity import SentenceMatcher
 # The learned signal's thresholds tried by ``--sweep`` (run it on a validation slice: CMRC trial 53–99).
 SWEEP_VETOES = (0.05, 0.1, 0.2, 0.3, 0.5)
 SWEEP_PROMOTES = (0.5, 0.8, 0.95)
-
-
-class _RememberedScores(LearnedVerifier):
-    """The learned verifier, each answer scored once however many threshold pairs are tried; scoring goes to
-    ``inner``, so its model is compiled once."""
-
-    def __init__(self, inner: LearnedVerifier) -> None:
-        super().__init__(inner.folder, inner.threads)
-        self.inner = inner
-        self._seen: dict[tuple[tuple[str, ...], tuple[str, ...], str], list[float | None]] = {}
-
-    def score_claims(
-        self, claims: Sequence[str], sources: Sequence[str], question: str = ""
-    ) -> list[float | None]:
-        key = (tuple(claims), tuple(sources), question)
-        if key not in self._seen:
-            self._seen[key] = self.inner.score_claims(claims, sources, question)
-        return self._seen[key]
 
 
 def run_swaps(
@@ -71,8 +53,8 @@ def run_swaps(
     configs: dict[str, tuple[frozenset[str], float, float]] = {
         "lexical+embedding": (CHEAP_SIGNALS, LEARNED_VETO, LEARNED_PROMOTE)
     }
+    remembered = RememberedScores(learned) if learned is not None else None
     if learned is not None:
-        learned = _RememberedScores(learned)
         configs["lexical+embedding+learned"] = (cheap_signals(True), LEARNED_VETO, LEARNED_PROMOTE)
         for veto in SWEEP_VETOES if sweep else ():
             for promote in SWEEP_PROMOTES:
@@ -80,7 +62,13 @@ def run_swaps(
     flagged: dict[str, list[bool]] = {}
     for name, (signals, veto, promote) in configs.items():
         checker = SupportChecker(
-            matcher, None, signals, embed_unsettled_only=True, learned=learned, veto=veto, promote=promote
+            matcher,
+            None,
+            signals,
+            embed_unsettled_only=True,
+            learned=remembered,
+            veto=veto,
+            promote=promote,
         )  # as served
         flagged[name] = [
             check_answer(checker, e.claim, list(e.sources), question=e.question).hallucinated
@@ -98,9 +86,9 @@ def run_swaps(
             per_kind.append(sum(picked) / len(picked))
             metrics[f"{name}.flagged.{kind}"] = per_kind[-1]
         rows.append([name, m["accuracy"], m["precision"], m["recall"], *per_kind])
-    if learned is not None:
+    if remembered is not None:
         # the whole answer scored as one claim, P(supported) < 0.5 flags
-        alone = [learned.score_claims([e.claim], list(e.sources), e.question)[0] for e in examples]
+        alone = [remembered.score_claims([e.claim], list(e.sources), e.question)[0] for e in examples]
         m = detection_metrics(
             [(not e.supported, p is not None and p < 0.5) for e, p in zip(examples, alone, strict=True)]
         )

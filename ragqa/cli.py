@@ -665,13 +665,14 @@ def eval_hallucination(
     from ragqa.eval.halueval import run_halueval
     from ragqa.generation.factory import create_backend
     from ragqa.generation.verify.judge import LLMJudge
-    from ragqa.generation.verify.learned import MODEL_DIR, LearnedVerifier
+    from ragqa.generation.verify.learned import LearnedVerifier, default_verifier
     from ragqa.generation.verify.similarity import SentenceMatcher
     from ragqa.retrieval.embedders import ENGLISH, get_embedder
 
     settings = _settings(data_dir=data_dir, llm_backend=backend, llm_model=model)
+    learned = LearnedVerifier(verifier) if verifier is not None else default_verifier()
     if verifier is not None:
-        LearnedVerifier(verifier).load()  # a clear error now for a folder that holds no model
+        learned.load()  # a clear error now for a folder that holds no model
     matcher = SentenceMatcher(get_embedder(settings, ENGLISH))
     generator = create_backend(settings) if judge else None
     try:
@@ -681,7 +682,7 @@ def eval_hallucination(
             LLMJudge(generator) if generator else None,
             limit=limit,
             start=start,
-            learned_model=verifier or MODEL_DIR,
+            learned=learned if learned.available() else None,
             judge_sample=judge_sample,
             out=out,
             data_dir=settings.data_dir,

@@ -27,7 +27,7 @@ from typing import Literal
 from ragqa.generation.verify.claims import Claim
 from ragqa.generation.verify.grounding import LexicalGrounding, SourceGrounding
 from ragqa.generation.verify.judge import LLMJudge, Verdict
-from ragqa.generation.verify.learned import LearnedVerifier, default_verifier
+from ragqa.generation.verify.learned import ClaimScorer, default_verifier
 from ragqa.generation.verify.similarity import SentenceMatch, SentenceMatcher
 
 Signal = Literal["lexical", "embedding", "llm", "learned"]
@@ -116,7 +116,7 @@ class SupportChecker:
         signals: frozenset[Signal] = CHEAP_SIGNALS,
         *,
         embed_unsettled_only: bool = False,
-        learned: LearnedVerifier | None = None,
+        learned: ClaimScorer | None = None,
         veto: float = LEARNED_VETO,
         promote: float = LEARNED_PROMOTE,
     ) -> None:

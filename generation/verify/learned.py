@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -138,6 +138,14 @@ def tokenizer_for(manifest_tokenizer: str, max_tokens: int) -> Tokenizer:
     tok.enable_truncation(max_tokens, strategy="longest_first")
     tok.enable_padding(pad_id=tok.token_to_id("[PAD]") or 0, pad_token="[PAD]")
     return tok
+
+
+class ClaimScorer(Protocol):
+    """What the checker's cascade asks of a learned signal."""
+
+    def score_claims(
+        self, claims: Sequence[str], sources: Sequence[str], question: str = ""
+    ) -> list[float | None]: ...
 
 
 class LearnedVerifier:
