@@ -6,13 +6,16 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from ragqa.config import Settings, load_settings
 from ragqa.errors import EXIT_SOME_FILES_FAILED, GenerationError, InputError, RagqaError
 from ragqa.types import SearchMode, VerifierBase
+
+if TYPE_CHECKING:
+    from ragqa.generation.verify.learned import LearnedVerifier
 
 app = typer.Typer(
     name="ragqa",
@@ -80,6 +83,19 @@ VerifierOpt = Annotated[
         "shipped one, if any).",
     ),
 ]
+
+
+def _learned_verifier(folder: Path | None) -> LearnedVerifier | None:
+    """The model ``--verifier`` names (checked now: a folder that holds no model is a clear error), else the
+    shipped one; None when there is none."""
+    from ragqa.generation.verify.learned import LearnedVerifier, default_verifier
+
+    learned = LearnedVerifier(folder) if folder is not None else default_verifier()
+    if folder is not None:
+        learned.load()
+    return learned if learned.available() else None
+
+
 FilterOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -665,14 +681,11 @@ def eval_hallucination(
     from ragqa.eval.halueval import run_halueval
     from ragqa.generation.factory import create_backend
     from ragqa.generation.verify.judge import LLMJudge
-    from ragqa.generation.verify.learned import LearnedVerifier, default_verifier
     from ragqa.generation.verify.similarity import SentenceMatcher
     from ragqa.retrieval.embedders import ENGLISH, get_embedder
 
     settings = _settings(data_dir=data_dir, llm_backend=backend, llm_model=model)
-    learned = LearnedVerifier(verifier) if verifier is not None else default_verifier()
-    if verifier is not None:
-        learned.load()  # a clear error now for a folder that holds no model
+    learned = _learned_verifier(verifier)
     matcher = SentenceMatcher(get_embedder(settings, ENGLISH))
     generator = create_backend(settings) if judge else None
     try:
@@ -682,7 +695,7 @@ def eval_hallucination(
             LLMJudge(generator) if generator else None,
             limit=limit,
             start=start,
-            learned=learned if learned.available() else None,
+            learned=learned,
             judge_sample=judge_sample,
             out=out,
             data_dir=settings.data_dir,
@@ -743,18 +756,14 @@ def eval_swaps(
     except OSError as exc:
         raise InputError(f"cannot read {squad}: {exc.strerror}") from exc
     embedder = get_embedder(settings, MULTILINGUAL if CJK_CHAR.search(sample) else ENGLISH)
-    from ragqa.generation.verify.learned import LearnedVerifier, default_verifier
-
-    learned = LearnedVerifier(verifier) if verifier is not None else default_verifier()
-    if verifier is not None:
-        learned.load()  # a clear error now for a folder that holds no model
-    elif sweep and not learned.available():
+    learned = _learned_verifier(verifier)
+    if sweep and learned is None:
         raise InputError("--sweep needs a learned verifier: none ships yet, so name one with --verifier")
     report = run_swaps(
         squad,
         SentenceMatcher(embedder),
         articles=wanted,
-        learned=learned if learned.available() else None,
+        learned=learned,
         sweep=sweep,
         limit=limit,
         out=out,
