@@ -4,6 +4,7 @@ Time to first token (prefill) and decode tokens/s at the same prompt, greedy, 64
 
     python bench/runtimes.py                        # the default 1.5B model, 1,024-token prompt, 2 threads
     python bench/runtimes.py --smoke                # the 0.5B model, 128 tokens, the wheel only if need be
+    python bench/runtimes.py --openvino             # and OpenVINO GenAI on a 4-bit export of the same GGUF
     .venv-vllm/bin/python bench/runtimes.py --vllm  # and vLLM's server for the same model (.ci/vllm-env)
     python bench/runtimes.py --clients 1 2 4        # and completions/minute with 1, 2 and 4 callers at once
 
@@ -134,6 +135,11 @@ def main() -> None:
         ".venv-vllm, which .ci/vllm-env builds)",
     )
     parser.add_argument(
+        "--openvino",
+        action="store_true",
+        help="add OpenVINO GenAI on the 4-bit export of the same GGUF (exported once into the model cache)",
+    )
+    parser.add_argument(
         "--clients",
         type=int,
         nargs="*",
@@ -168,6 +174,18 @@ def main() -> None:
                 **repacked(path, text, args.prompt_tokens, args.threads, args.repeat),
             }
         )
+    if args.openvino:
+        from ragqa.generation.openvino_backend import OpenVINOBackend
+        from ragqa.generation.ov_export import ov_model_dir
+
+        folder = ov_model_dir(args.model, load_settings().model_cache)
+        ov_backend = OpenVINOBackend(folder, context=context, threads=args.threads, timeout=600)
+        rows.append(
+            {
+                "runtime": "OpenVINO GenAI, 4-bit export: openvino",
+                **through_backend(ov_backend, text, args.prompt_tokens, args.repeat, args.clients),
+            }
+        )
     if args.vllm:
         rows.append({"runtime": "vLLM server, bf16: openai", **vllm_server(args.model, text, args, context)})
     for row in rows:
@@ -197,7 +215,8 @@ def main() -> None:
             ],
         )
     )
-    out = args.out or RESULTS / f"runtimes{'-vllm' if args.vllm else ''}{'-smoke' if args.smoke else ''}.json"
+    extra = ("-vllm" if args.vllm else "") + ("-openvino" if args.openvino else "")
+    out = args.out or RESULTS / f"runtimes{extra}{'-smoke' if args.smoke else ''}.json"
     write_json(
         out,
         {

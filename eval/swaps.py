@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from ragqa.eval.faithfulness import check_answer
 from ragqa.eval.halueval import detection_metrics
-from ragqa.eval.remembered_scores import RememberedScores
+from ragqa.eval.remembered_scores import RememberedMatches, RememberedScores
 from ragqa.eval.report import Report, Table
 from ragqa.eval.verifier_data import Example, squad_examples
 from ragqa.generation.verify.checker import (
@@ -54,6 +54,7 @@ def run_swaps(
         "lexical+embedding": (CHEAP_SIGNALS, LEARNED_VETO, LEARNED_PROMOTE)
     }
     remembered = RememberedScores(learned) if learned is not None else None
+    matcher = RememberedMatches(matcher)  # every configuration checks the same claims
     if learned is not None:
         configs["lexical+embedding+learned"] = (cheap_signals(True), LEARNED_VETO, LEARNED_PROMOTE)
         for veto in SWEEP_VETOES if sweep else ():

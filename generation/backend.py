@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -42,6 +42,19 @@ class StreamChunk:
     delta: str = ""
     finish_reason: str | None = None
     usage: Usage | None = None
+
+
+def collect(chunks: Iterable[StreamChunk], model: str) -> Completion:
+    """A whole completion from a stream (for backends whose one way to generate is streaming)."""
+    pieces: list[str] = []
+    finish, usage = "stop", Usage()
+    for chunk in chunks:
+        pieces.append(chunk.delta)
+        if chunk.finish_reason:
+            finish = chunk.finish_reason
+        if chunk.usage is not None:
+            usage = chunk.usage
+    return Completion("".join(pieces), finish, model, usage)
 
 
 class GenerationBackend(ABC):

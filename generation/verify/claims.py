@@ -3,7 +3,8 @@
 A citation written at the end of a sentence covers every clause of that sentence; a clause that carries its
 own citation keeps only that one. Citation markers are removed from the claim text. A sentence that only says
 where the answer came from and cites ("This information is found in [1] and [2].", "以上信息来自【1】。") is not
-a claim: its citations go to the uncited claims before it.
+a claim: its citations go to the uncited claims before it. Nor is an opening that names the cited source
+("According to [2], ..."): the claim is what follows, with that citation.
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ _ATTRIBUTION_EN = frozenset(
 _ATTRIBUTION_ZH = re.compile(
     r"以上|上述|这些|这一|这个|这|此|该|相关|信息|答案|内容|资料|文档|文献|段落|来源|来自|出自|引自|根据|参见|参考|"
     r"详见|见|可以|可|在|中|于|找到|提到|给出|所述|和|与|及|以及|或|是|的|都|均|了"
+)
+# A clause that opens by naming its cited source ("According to [2], ...", "Based on source [1] and [3]: ...",
+# "根据【1】，……"): the opening is not part of the claim; the claim keeps the citations.
+_CITES = rf"(?:{CITATION_GROUP.pattern}(?:\s*(?:,|and|&|、|和|与))*\s*)+"
+_ATTRIBUTION_LEAD = re.compile(
+    r"^\s*(?:according\s+to|based\s+on|as\s+(?:stated|mentioned|shown|noted|described|reported|indicated|given)"
+    r"\s+(?:in|by)|as\s+per|per|from|in)\s+(?:(?:the\s+)?(?:sources?|documents?|passages?|texts?|references?)\s*)?"
+    rf"{_CITES}[,:，：]\s*"
+    rf"|^\s*(?:根据|据|依据|按照)\s*(?:来源|资料|文档|文献)?\s*{_CITES}(?:所述|的信息|的内容|中)?\s*[,:，：]?\s*",
+    re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z]+|\d+")
 _MIN_CLAUSE_WORDS = 4
@@ -103,7 +114,9 @@ def split_claims(answer: str) -> list[Claim]:
             _cite_uncited(claims, sentence_citations)
             continue
         for clause in _clauses(sentence):
-            text = _strip(clause)
+            lead = _ATTRIBUTION_LEAD.match(clause)
+            claim = clause[lead.end() :] if lead else clause
+            text = _strip(claim if any(ch.isalnum() for ch in claim) else clause)
             if not any(ch.isalnum() for ch in text):
                 continue
             own = _citations(clause)

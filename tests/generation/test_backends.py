@@ -1,5 +1,5 @@
-"""The llamacpp backend, the openai backend against llama.cpp's own OpenAI-compatible server, and llamacpp-native
-(llama.cpp built on this machine) where it is installed: the same contract for each."""
+"""The llamacpp backend, the openai backend against llama.cpp's own OpenAI-compatible server, llamacpp-native
+(llama.cpp built on this machine) where it is installed, and openvino: the same contract for each."""
 
 from __future__ import annotations
 
@@ -33,14 +33,27 @@ def native_backend(small_model: Path) -> Iterator[GenerationBackend]:
     backend.close()
 
 
-@pytest.fixture(params=["llamacpp", "openai", "llamacpp-native"])
+@pytest.fixture(scope="module")
+def openvino_backend(default_model: Path, models_dir: Path) -> Iterator[GenerationBackend]:
+    """OpenVINO GenAI on the 4-bit export of the default GGUF (made once into the test model cache)."""
+    from ragqa.generation.openvino_backend import OpenVINOBackend
+    from ragqa.generation.ov_export import ov_model_dir
+
+    backend = OpenVINOBackend(
+        ov_model_dir(default_model.stem, models_dir), context=2048, threads=2, timeout=60
+    )
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(params=["llamacpp", "openai", "llamacpp-native", "openvino"])
 def backend(
     request: pytest.FixtureRequest, small_backend: LlamaCppBackend, small_server: LlamaCppServer
 ) -> GenerationBackend:
     if request.param == "llamacpp":
         return small_backend
-    if request.param == "llamacpp-native":
-        return request.getfixturevalue("native_backend")  # type: ignore[no-any-return]
+    if request.param in ("llamacpp-native", "openvino"):
+        return request.getfixturevalue(f"{request.param.replace('llamacpp-', '')}_backend")  # type: ignore[no-any-return]
     return OpenAIBackend(f"{small_server.url}/v1", api_key=small_server.api_key, timeout=60)
 
 

@@ -59,3 +59,21 @@ def test_a_chinese_attribution_sentence_is_no_claim() -> None:
 
 def test_an_uncited_answer_made_of_attribution_words_stays_a_claim() -> None:
     assert split_claims("Both.") == [Claim("Both.", (), 0)]
+
+
+def test_an_opening_that_names_the_cited_source_is_not_part_of_the_claim() -> None:
+    assert split_claims("According to [2], the Panthers gave up 308 points.") == [
+        Claim("the Panthers gave up 308 points.", (2,), 0)
+    ]
+    assert (
+        split_claims("According to source [4], Kuechly made 118 tackles.")[0].text
+        == "Kuechly made 118 tackles."
+    )
+    claim = split_claims("According to [1], [2], and [3], Coleman had seven interceptions.")[0]
+    assert claim == Claim("Coleman had seven interceptions.", (1, 2, 3), 0)
+    assert split_claims("根据【1】和【2】所述，北京是中国的首都。")[0] == Claim(
+        "北京是中国的首都。", (1, 2), 0
+    )
+    # an opening without a citation is the answer's own wording, and stays
+    assert split_claims("According to the report, sales rose by 5% [1].")[0].text.startswith("According to")
+    assert split_claims("In 2015 [1], the team won.")[0].text == "In 2015, the team won."
