@@ -4,7 +4,7 @@ Time to first token (prefill) and decode tokens/s at the same prompt, greedy, 64
 
     python bench/runtimes.py                        # the default 1.5B model, 1,024-token prompt, 2 threads
     python bench/runtimes.py --smoke                # the 0.5B model, 128 tokens, the wheel only if need be
-    python bench/runtimes.py --openvino             # and OpenVINO GenAI on a 4-bit export of the same GGUF
+    python bench/runtimes.py --openvino             # and OpenVINO GenAI on an 8-bit export of the same GGUF
     .venv-vllm/bin/python bench/runtimes.py --vllm  # and vLLM's server for the same model (.ci/vllm-env)
     python bench/runtimes.py --clients 1 2 4        # and completions/minute with 1, 2 and 4 callers at once
 
@@ -137,7 +137,7 @@ def main() -> None:
     parser.add_argument(
         "--openvino",
         action="store_true",
-        help="add OpenVINO GenAI on the 4-bit export of the same GGUF (exported once into the model cache)",
+        help="add OpenVINO GenAI on the 8-bit export of the same GGUF (exported once into the model cache)",
     )
     parser.add_argument(
         "--clients",
@@ -182,7 +182,7 @@ def main() -> None:
         ov_backend = OpenVINOBackend(folder, context=context, threads=args.threads, timeout=600)
         rows.append(
             {
-                "runtime": "OpenVINO GenAI, 4-bit export: openvino",
+                "runtime": "OpenVINO GenAI, 8-bit export: openvino",
                 **through_backend(ov_backend, text, args.prompt_tokens, args.repeat, args.clients),
             }
         )

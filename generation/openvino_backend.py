@@ -1,10 +1,12 @@
 """The packaged GGUF run by OpenVINO GenAI, in-process: ``RAGQA_LLM_BACKEND=openvino``.
 
 OpenVINO's CPU plugin computes prompts in bfloat16 on the CPU's matrix units (AMX) where it has them: on this
-project's 2-core machine the default 1.5B model reads a 1,000-token prompt at ≈ 240 tokens/s, 3.7× the
-``xllamacpp`` wheel, and decodes at ≈ 8 tokens/s (the wheel ≈ 11). RAG prompts are mostly prefill, so answers
-come back sooner (``bench/answer.py``). The weights are a 4-bit export of the same GGUF made once into the
-model cache (:mod:`ragqa.generation.ov_export`). One request runs at a time.
+project's 2-core machine the default 1.5B model reads a 1,000-token prompt about 3× as fast as the
+``xllamacpp`` wheel, and decodes about half as fast (``bench/runtimes.py --openvino``). RAG prompts are mostly
+prefill and answers short, so answers come back sooner. The weights are an 8-bit export of the same GGUF made
+once into the model cache (:mod:`ragqa.generation.ov_export`). One request runs at a time; KV blocks of earlier
+prompts are kept (prefix caching), so the instructions — and the sources, when an answer is asked again to copy
+its sentence — are not read twice.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class OpenVINOBackend(GenerationBackend):
         except RuntimeError as exc:
             raise ModelFileError(f"OpenVINO could not load {folder}: {exc}") from exc
         self._tokenizer: Any = self._pipe.get_tokenizer()
-        self.model = folder.name.removesuffix("-ov-int4")
+        self.model = folder.name.removesuffix("-ov-int8")
         self.context_window = context
         self.timeout = timeout
         self._lock = threading.Lock()

