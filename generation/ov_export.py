@@ -70,6 +70,7 @@ def _recompress(folder: Path) -> None:
     model = core.read_model(folder / MODEL_XML)
     folded = _fold_weights(core, model)
     log.info("folded %d GGUF weights; compressing them to 8 bits", folded)
+    nncf.set_log_level(logging.WARNING)  # its bit-width table is noise to a user; our log says what happens
     model = nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
     for name in ("openvino_model.xml", "openvino_model.bin"):
         (folder / name).unlink()
