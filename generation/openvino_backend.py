@@ -20,6 +20,7 @@ from typing import Any
 
 from ragqa.errors import GenerationError, GenerationTimeoutError, ModelFileError
 from ragqa.generation.backend import Completion, GenerationBackend, Message, StreamChunk, Usage, collect
+from ragqa.generation.ov_export import SUFFIX
 from ragqa.generation.sampling import SamplingParams
 
 _DONE = object()
@@ -53,7 +54,7 @@ class OpenVINOBackend(GenerationBackend):
         except RuntimeError as exc:
             raise ModelFileError(f"OpenVINO could not load {folder}: {exc}") from exc
         self._tokenizer: Any = self._pipe.get_tokenizer()
-        self.model = folder.name.removesuffix("-ov-int8")
+        self.model = folder.name.removesuffix(f"-{SUFFIX}")
         self.context_window = context
         self.timeout = timeout
         self._lock = threading.Lock()

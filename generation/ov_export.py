@@ -21,10 +21,11 @@ from ragqa.generation.export_cache import MANIFEST, building, exported_folder
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LAYOUT", "MANIFEST", "MODEL_XML", "export_openvino", "ov_model_dir"]
+__all__ = ["LAYOUT", "MANIFEST", "MODEL_XML", "SUFFIX", "export_openvino", "ov_model_dir"]
 
 LAYOUT = "int8-asym-per-channel"  # recorded in the manifest: a different layout means a different export
 MODEL_XML = "openvino_model.xml"
+SUFFIX = "ov-int8"  # the folder in the model cache: <name>-ov-int8
 
 
 def ov_model_dir(model: str, models_dir: Path) -> Path:
@@ -32,7 +33,7 @@ def ov_model_dir(model: str, models_dir: Path) -> Path:
     return exported_folder(
         model,
         models_dir,
-        suffix="ov-int8",
+        suffix=SUFFIX,
         marker=MODEL_XML,
         kind="an OpenVINO",
         export=export_openvino,
@@ -72,8 +73,8 @@ def _recompress(folder: Path) -> None:
     log.info("folded %d GGUF weights; compressing them to 8 bits", folded)
     nncf.set_log_level(logging.WARNING)  # its bit-width table is noise to a user; our log says what happens
     model = nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
-    for name in ("openvino_model.xml", "openvino_model.bin"):
-        (folder / name).unlink()
+    for path in (folder / MODEL_XML, (folder / MODEL_XML).with_suffix(".bin")):
+        path.unlink()
     ov.save_model(model, folder / MODEL_XML, compress_to_fp16=True)
 
 
@@ -89,10 +90,10 @@ def _fold_weights(core: Any, model: Any) -> int:
             continue
         port = node.input(1 if kind == "MatMul" else 0)
         source = port.get_source_output()
-        if source.get_node().get_type_name() == "Constant" or not _from_constants(source.get_node()):
-            continue
         key = (source.get_node().get_friendly_name(), source.get_index())
         if key not in folded:
+            if source.get_node().get_type_name() == "Constant" or not _from_constants(source.get_node()):
+                continue
             weights = np.asarray(_evaluate(core, source), dtype=np.float32).astype(np.float16)
             folded[key] = ops.convert(ops.constant(weights), source.get_element_type())
         port.replace_source_output(folded[key].output(0))
