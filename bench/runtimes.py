@@ -4,7 +4,8 @@ Time to first token (prefill) and decode tokens/s at the same prompt, greedy, 64
 
     python bench/runtimes.py                        # the default 1.5B model, 1,024-token prompt, 2 threads
     python bench/runtimes.py --smoke                # the 0.5B model, 128 tokens, the wheel only if need be
-    python bench/runtimes.py --openvino             # and OpenVINO GenAI on an 8-bit export of the same GGUF
+    python bench/runtimes.py --openvino             # and OpenVINO GenAI on an 8-bit export of the same GGUF,
+                                                    # without and with prompt lookup (its default)
     .venv-vllm/bin/python bench/runtimes.py --vllm  # and vLLM's server for the same model (.ci/vllm-env)
     python bench/runtimes.py --clients 1 2 4        # and completions/minute with 1, 2 and 4 callers at once
 
@@ -175,17 +176,23 @@ def main() -> None:
             }
         )
     if args.openvino:
-        from ragqa.generation.openvino_backend import OpenVINOBackend
+        from ragqa.generation.openvino_backend import DEFAULT_LOOKUP_TOKENS, OpenVINOBackend
         from ragqa.generation.ov_export import ov_model_dir
 
         folder = ov_model_dir(args.model, load_settings().model_cache)
-        ov_backend = OpenVINOBackend(folder, context=context, threads=args.threads, timeout=600)
-        rows.append(
-            {
-                "runtime": "OpenVINO GenAI, 8-bit export: openvino",
-                **through_backend(ov_backend, text, args.prompt_tokens, args.repeat, args.clients),
-            }
-        )
+        for lookup, label in (
+            (0, "prompt lookup off"),
+            (DEFAULT_LOOKUP_TOKENS, "prompt lookup on: openvino"),
+        ):
+            ov_backend = OpenVINOBackend(
+                folder, context=context, threads=args.threads, timeout=600, lookup_tokens=lookup
+            )
+            rows.append(
+                {
+                    "runtime": f"OpenVINO GenAI, 8-bit export, {label}",
+                    **through_backend(ov_backend, text, args.prompt_tokens, args.repeat, args.clients),
+                }
+            )
     if args.vllm:
         rows.append({"runtime": "vLLM server, bf16: openai", **vllm_server(args.model, text, args, context)})
     for row in rows:

@@ -1,6 +1,7 @@
 """``openvino``: OpenVINO GenAI on an 8-bit export of the packaged GGUF. The backend contract (text, usage, streaming,
 seeds, context overflow) runs in ``test_backends.py``; here: what only this backend has — the export, its
-manifest, a GGUF its reader cannot take, the timeout, stop strings, and a stream the caller abandons."""
+manifest, a GGUF its reader cannot take, the timeout, stop strings, a stream the caller abandons, and prompt
+lookup."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ragqa.errors import GenerationTimeoutError, ModelFileError
 from ragqa.generation.backend import Message
 from ragqa.generation.export_cache import intact
 from ragqa.generation.factory import create_backend
-from ragqa.generation.openvino_backend import OpenVINOBackend
+from ragqa.generation.openvino_backend import DEFAULT_LOOKUP_TOKENS, OpenVINOBackend
 from ragqa.generation.ov_export import LAYOUT, MANIFEST, MODEL_XML, ov_model_dir
 from ragqa.generation.sampling import SamplingParams
 from ragqa.hashing import file_sha256
@@ -112,3 +113,27 @@ def test_an_abandoned_stream_frees_the_model_for_the_next_request(backend: OpenV
     assert next(stream).delta  # the first piece, then the caller goes away
     stream.close()
     assert "paris" in backend.generate(QUESTION, SamplingParams(temperature=0, max_tokens=8)).text.lower()
+
+
+def test_prompt_lookup_takes_whole_runs_of_copied_tokens_and_changes_no_word(
+    backend: OpenVINOBackend, folder: Path
+) -> None:
+    source = (
+        "The lighthouse at Kerrow Point was built in 1871 by the engineer Maren Holt, who also designed the "
+        "harbour wall at Penmarrow and the signal station on the northern cliffs."
+    )
+    copy = [Message("user", f"Source: {source}\n\nCopy the source sentence exactly, nothing else.")]
+    params = SamplingParams(temperature=0, max_tokens=60)
+    assert backend.lookup_tokens == DEFAULT_LOOKUP_TOKENS  # on by default
+    guessed = list(backend.stream(copy, params))
+    plain_backend = OpenVINOBackend(folder, context=4096, threads=2, timeout=60, lookup_tokens=0)
+    try:
+        plain = list(plain_backend.stream(copy, params))
+    finally:
+        plain_backend.close()
+    text = "".join(c.delta for c in guessed)
+    assert text == "".join(c.delta for c in plain) and "Maren Holt" in text  # greedy: the same answer
+    tokens = guessed[-1].usage.completion_tokens
+    # one piece per model step: with lookup, steps that accepted several guessed tokens at once
+    assert len([c for c in guessed if c.delta]) < tokens / 2
+    assert len([c for c in plain if c.delta]) >= tokens - 2
