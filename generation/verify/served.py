@@ -2,7 +2,8 @@
 before the answer leaves, with the eval's own checker.
 
 ``drop`` removes each answer sentence that holds an unsupported claim (a clause cannot be cut out of its
-sentence without leaving a broken one); ``strict`` refuses when any claim is unsupported; both refuse with
+sentence without leaving a broken one), and what those leave behind: bare list numbers and citation pieces, an
+introduction ending in a colon whose list is gone; ``strict`` refuses when any claim is unsupported; both refuse with
 ``unsupported`` when nothing supported is left.
 """
 
@@ -79,6 +80,12 @@ class Verified:
 
 
 _TERMS = re.compile(r"[^\W_]+", re.UNICODE)
+_WORD_CHAR = re.compile(r"[^\W\d_]")  # a letter of any script, not a digit
+
+
+def _has_words(sentence: str) -> bool:
+    """False for what is left of a list or a citation once its claims are gone: "1.", "2.3.", "[1"."""
+    return bool(_WORD_CHAR.search(sentence))
 
 
 def _terms(text: str) -> set[str]:
@@ -150,9 +157,13 @@ class AnswerVerifier:
             verification.removed = len(unsupported)
             return Verified(answer, verification, refuse=True)
         bad_sentences = {c.claim.sentence for c in unsupported}
-        verification.removed = sum(c.claim.sentence in bad_sentences for c in checks)
+        spans = split_sentences(answer)
+        kept = [i for i, (a, b) in enumerate(spans) if i not in bad_sentences and _has_words(answer[a:b])]
+        while kept and answer[slice(*spans[kept[-1]])].rstrip().endswith((":", "：")):
+            kept.pop()  # an introduction whose list was removed ("… in these ways:")
+        verification.removed = sum(c.claim.sentence not in kept for c in checks)
         if verification.removed == len(checks):
             return Verified(answer, verification, refuse=True)
-        kept = [answer[a:b] for i, (a, b) in enumerate(split_sentences(answer)) if i not in bad_sentences]
         joiner = "" if CJK_CHAR.search(answer) else " "  # Chinese sentences follow each other without a space
-        return Verified(joiner.join(piece.strip() for piece in kept), verification, refuse=False)
+        text = joiner.join(answer[slice(*spans[i])].strip() for i in kept)
+        return Verified(text, verification, refuse=False)

@@ -41,3 +41,37 @@ def test_chinese_sentences_rejoin_without_spaces() -> None:
     answer = "阿尔德湾磨坊于1887年开业[1]。西班牙国王把它漆成了紫色并送给了月亮上的居民[1]。它为三个山谷磨小麦[1]。"
     served = verifier.verify("磨坊何时开业？", answer, [_hit(source)], "drop")
     assert served.text == "阿尔德湾磨坊于1887年开业[1]。它为三个山谷磨小麦[1]。", served
+
+
+def test_drop_leaves_no_bare_list_numbers_citation_pieces_or_dangling_introduction(
+    embedder: Embedder,
+) -> None:
+    verifier = AnswerVerifier(embedder)
+    listed = (
+        "The mill's story has two parts:\n1. It was painted bright purple by the king of Spain [1].\n"
+        "2. It was moved to the moon in 1902 [1]."
+    )
+    served = verifier.verify("What happened to the mill?", listed, [_hit(SOURCE)], "drop")
+    assert served.refuse, served.text  # not "1.2." or "The mill's story has two parts:"
+    kept = verifier.verify(
+        "When did the mill open?",
+        "1. The Alder Bay mill opened in 1887 [1].\n2. It was painted bright purple by the king of Spain [1].",
+        [_hit(SOURCE)],
+        "drop",
+    )
+    assert kept.text == "The Alder Bay mill opened in 1887 [1]." and not kept.refuse  # not "… 1887 [1]. 2."
+
+
+@pytest.mark.slow
+def test_a_step_by_step_answer_whose_steps_are_all_dropped_is_refused_not_served_as_numbers() -> None:
+    verifier = AnswerVerifier(get_embedder(load_settings(), MULTILINGUAL))
+    source = "前言。阿尔德湾磨坊于1887年开业。它为三个山谷磨小麦，直到1950年。"
+    answer = (
+        "让我们逐步分析：\n\n1. 首先，我们需要找到磨坊的资料。\n2. 在资料 [1] 中，我们可以看到他被描述为加拿大总理。\n"
+        "3. 但是，资料 [1] 提供的信息是关于加拿大总理的详细信息，而不是关于磨坊的职位。\n"
+        "4. 因此，我们不能直接从资料 [1] 中得出结论。\n\n最终答案：我不知道。"
+    )
+    served = verifier.verify("磨坊何时开业？", answer, [_hit(source)], "drop")
+    assert served.refuse, (
+        served.text
+    )  # a bare step number passes the checker (nothing to check); it was served
