@@ -80,12 +80,14 @@ class Verified:
 
 
 _TERMS = re.compile(r"[^\W_]+", re.UNICODE)
-_WORD_CHAR = re.compile(r"[^\W\d_]")  # a letter of any script, not a digit
+_REMNANT = re.compile(
+    r"\s*(?:\d{1,2}[.)、]\s*|\[\d*\]?\s*)*"
+)  # "1.", "2.3.", "[1": list numbers, citation pieces
 
 
-def _has_words(sentence: str) -> bool:
-    """False for what is left of a list or a citation once its claims are gone: "1.", "2.3.", "[1"."""
-    return bool(_WORD_CHAR.search(sentence))
+def _is_remnant(sentence: str) -> bool:
+    """What is left of a list or a citation once its claims are gone (an answer "1887 [1]." is not)."""
+    return bool(_REMNANT.fullmatch(sentence))
 
 
 def _terms(text: str) -> set[str]:
@@ -158,7 +160,9 @@ class AnswerVerifier:
             return Verified(answer, verification, refuse=True)
         bad_sentences = {c.claim.sentence for c in unsupported}
         spans = split_sentences(answer)
-        kept = [i for i, (a, b) in enumerate(spans) if i not in bad_sentences and _has_words(answer[a:b])]
+        kept = [
+            i for i, (a, b) in enumerate(spans) if i not in bad_sentences and not _is_remnant(answer[a:b])
+        ]
         while kept and answer[slice(*spans[kept[-1]])].rstrip().endswith((":", "：")):
             kept.pop()  # an introduction whose list was removed ("… in these ways:")
         verification.removed = sum(c.claim.sentence not in kept for c in checks)

@@ -60,6 +60,13 @@ def test_drop_leaves_no_bare_list_numbers_citation_pieces_or_dangling_introducti
         "drop",
     )
     assert kept.text == "The Alder Bay mill opened in 1887 [1]." and not kept.refuse  # not "… 1887 [1]. 2."
+    year = verifier.verify(
+        "When did the mill open?",
+        "1887 [1]. It was painted bright purple by the king of Spain [1].",
+        [_hit(SOURCE)],
+        "drop",
+    )
+    assert year.text == "1887 [1]." and not year.refuse  # a bare number that answers is not a list number
 
 
 @pytest.mark.slow
