@@ -25,10 +25,11 @@ from ragqa.generation.ov_export import SUFFIX
 from ragqa.generation.sampling import SamplingParams
 
 _DONE = object()
+LOOKUP_NGRAM = 3
 DEFAULT_LOOKUP_TOKENS = 10
-"""Prompt lookup decoding: up to this many next tokens are guessed by finding the last 3 generated tokens in the
-prompt and copying what followed them there; the model checks all of them in one step. Answers quote their
-sources, so many guesses hold, and the check of 10 costs about one step on this CPU's matrix units."""
+"""Prompt lookup decoding: up to this many next tokens are guessed by finding the last LOOKUP_NGRAM generated
+tokens in the prompt and copying what followed them there; the model checks all of them in one step. Answers
+quote their sources, so many guesses hold, and the check of 10 costs about one step on this CPU's matrix units."""
 
 
 class OpenVINOBackend(GenerationBackend):
@@ -90,7 +91,7 @@ class OpenVINOBackend(GenerationBackend):
         config.frequency_penalty = params.frequency_penalty
         if self.lookup_tokens:
             config.num_assistant_tokens = self.lookup_tokens
-            config.max_ngram_size = 3
+            config.max_ngram_size = LOOKUP_NGRAM
         if params.stop:
             config.stop_strings = set(params.stop)
         if params.temperature > 0:

@@ -80,9 +80,8 @@ class Verified:
 
 
 _TERMS = re.compile(r"[^\W_]+", re.UNICODE)
-_REMNANT = re.compile(
-    r"\s*(?:\d{1,2}[.)、]\s*|\[\d*\]?\s*)*"
-)  # "1.", "2.3.", "[1": list numbers, citation pieces
+# "1.", "2.3.", "[1": list numbers and citation pieces, what dropped claims leave behind
+_REMNANT = re.compile(r"\s*(?:\d{1,2}[.)、]\s*|\[\d*\]?\s*)*")
 
 
 def _is_remnant(sentence: str) -> bool:

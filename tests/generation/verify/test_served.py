@@ -79,6 +79,5 @@ def test_a_step_by_step_answer_whose_steps_are_all_dropped_is_refused_not_served
         "4. 因此，我们不能直接从资料 [1] 中得出结论。\n\n最终答案：我不知道。"
     )
     served = verifier.verify("磨坊何时开业？", answer, [_hit(source)], "drop")
-    assert served.refuse, (
-        served.text
-    )  # a bare step number passes the checker (nothing to check); it was served
+    # a bare step number passes the checker (nothing to check); it used to be served
+    assert served.refuse, served.text
