@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ragqa.errors import ModelFileError
+from ragqa.filelock import exclusive
 from ragqa.generation.models import resolve_model_file
 from ragqa.hashing import file_sha256
 
@@ -44,9 +45,12 @@ def exported_folder(
     out = models_dir / f"{gguf.stem}-{suffix}"
     if intact(out, gguf, layout):
         return out
-    if out.exists():
-        log.warning("%s differs from its manifest; exporting it again", out)
-    export(gguf, out)
+    with exclusive(out):  # a second process starting at the same time waits, then finds the folder made
+        if intact(out, gguf, layout):
+            return out
+        if out.exists():
+            log.warning("%s differs from its manifest; exporting it again", out)
+        export(gguf, out)
     return out
 
 

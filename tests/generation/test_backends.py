@@ -14,6 +14,7 @@ from ragqa.generation.backend import GenerationBackend, Message
 from ragqa.generation.llamacpp_backend import LlamaCppBackend, LlamaCppServer, free_port
 from ragqa.generation.openai_backend import OpenAIBackend
 from ragqa.generation.sampling import SamplingParams
+from tests.cores import TEST_THREADS
 
 MESSAGES = [
     Message("system", "You are terse."),
@@ -28,7 +29,7 @@ def native_backend(small_model: Path) -> Iterator[GenerationBackend]:
         pytest.skip("llama-cpp-python is not installed (opt-in native build)")
     from ragqa.generation.native_backend import NativeLlamaBackend
 
-    backend = NativeLlamaBackend(small_model, context=2048, threads=2, timeout=60)
+    backend = NativeLlamaBackend(small_model, context=2048, threads=TEST_THREADS, timeout=60)
     yield backend
     backend.close()
 
@@ -40,7 +41,7 @@ def openvino_backend(default_model: Path, models_dir: Path) -> Iterator[Generati
     from ragqa.generation.ov_export import ov_model_dir
 
     backend = OpenVINOBackend(
-        ov_model_dir(default_model.stem, models_dir), context=2048, threads=2, timeout=60
+        ov_model_dir(default_model.stem, models_dir), context=2048, threads=TEST_THREADS, timeout=60
     )
     yield backend
     backend.close()

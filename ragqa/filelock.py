@@ -1,0 +1,39 @@
+"""An exclusive lock between processes, held for a ``with`` block, on a file beside what it guards
+(``<path>.lock``): the first process to make a model file or folder makes it once; the others wait, then find
+it made. Where the lock file cannot be created (a read-only model cache), nothing can be made there either, so
+the block runs unlocked and only reads."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold the lock that guards ``path`` (blocking; says so in the log when another process holds it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path(path), "a")  # noqa: SIM115 - closed below, after the lock is released
+    except OSError:
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another process that is making %s", path)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
