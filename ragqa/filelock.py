@@ -1,6 +1,7 @@
 """An exclusive lock between processes, held for a ``with`` block, on a file beside what it guards
-(``<path>.lock``): the first process to make a model file or folder makes it once; the others wait, then find
-it made. Where the lock file cannot be created (a read-only model cache), nothing can be made there either, so
+(``.locks/<name>.lock``, as Hugging Face's cache keeps them): the first process to make a model file or folder
+makes it once; the others wait, then find it made. Lock files stay (removing one while another process waits
+on it would let a third take a new one). Where the lock file cannot be created (a read-only model cache), nothing can be made there either, so
 the block runs unlocked and only reads."""
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+LOCKS = ".locks"
+
+
 def lock_path(path: Path) -> Path:
-    return path.with_name(path.name + ".lock")
+    return path.parent / LOCKS / f"{path.name}.lock"
 
 
 @contextmanager
 def exclusive(path: Path) -> Iterator[None]:
     """Hold the lock that guards ``path`` (blocking; says so in the log when another process holds it)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path(path).parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path(path), "a")  # noqa: SIM115 - closed below, after the lock is released
     except OSError:
         yield

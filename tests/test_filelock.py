@@ -55,8 +55,7 @@ def test_where_no_lock_file_can_be_made_the_block_still_runs(tmp_path: Path) -> 
 
     model = tmp_path / "model.gguf"
     model.write_bytes(b"GGUF")
-    lock_path(
-        model
-    ).mkdir()  # stands for a read-only cache (root may write anywhere, so chmod proves nothing)
+    # a directory where the lock file should be stands for a read-only cache (root may write anywhere)
+    lock_path(model).mkdir(parents=True)
     with exclusive(model):
         assert model.read_bytes() == b"GGUF"
