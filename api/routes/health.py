@@ -8,6 +8,7 @@ from ragqa.api.deps import ServicesDep
 from ragqa.api.schemas import HealthResponse
 from ragqa.errors import RagqaError
 from ragqa.generation.verify.learned import default_verifier
+from ragqa.types import EMBEDDED_BACKENDS
 
 router = APIRouter(tags=["operations"])
 
@@ -33,7 +34,7 @@ async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
             checks["index"] = f"ok: generation {stats['generation']}, {stats['chunks']} chunks"
         except RagqaError as exc:
             checks["index"] = f"{exc.code}: {exc}"
-        if services.backend_loaded or services.settings.llm_backend != "llamacpp":
+        if services.backend_loaded or services.settings.llm_backend not in EMBEDDED_BACKENDS:
             try:
                 checks["generation"] = "ok" if services.backend().health() else "unreachable"
             except RagqaError as exc:

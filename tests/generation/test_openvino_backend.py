@@ -13,9 +13,11 @@ import pytest
 
 from ragqa.config import load_settings
 from ragqa.errors import GenerationTimeoutError, ModelFileError
+from ragqa.filelock import LOCKS
 from ragqa.generation.backend import Message
 from ragqa.generation.export_cache import intact
-from ragqa.generation.factory import create_backend
+from ragqa.generation.factory import cpu_computes_bf16, create_backend
+from ragqa.generation.llamacpp_backend import LlamaCppBackend
 from ragqa.generation.openvino_backend import DEFAULT_LOOKUP_TOKENS, OpenVINOBackend
 from ragqa.generation.ov_export import LAYOUT, MANIFEST, MODEL_XML, ov_model_dir
 from ragqa.generation.sampling import SamplingParams
@@ -75,7 +77,9 @@ def test_a_gguf_the_reader_cannot_take_is_a_clear_error_and_leaves_nothing(
     (cache / small_model.name).symlink_to(small_model)
     with pytest.raises(ModelFileError, match=f"could not export {small_model.name} for OpenVINO"):
         ov_model_dir(str(cache / small_model.name), cache)  # its quantization is not one OpenVINO reads
-    assert sorted(p.name for p in cache.iterdir()) == [small_model.name]
+    assert sorted(p.name for p in cache.iterdir() if p.name != LOCKS) == [
+        small_model.name
+    ]  # nothing half-made
 
 
 def test_a_folder_that_is_not_an_openvino_model_is_refused(tmp_path: Path) -> None:
@@ -89,6 +93,24 @@ def test_the_factory_builds_it_from_settings(folder: Path) -> None:
         assert isinstance(made, OpenVINOBackend) and made.context_window == 1024
     finally:
         made.close()
+
+
+def test_auto_loads_the_default_model_on_openvino_and_the_small_one_on_llamacpp(
+    folder: Path, small_model: Path
+) -> None:
+    if not cpu_computes_bf16():
+        pytest.skip(
+            "auto picks openvino only where the CPU computes in bfloat16 (tests/generation/test_factory.py)"
+        )
+    # the export that the `folder` fixture made is found in the model cache and checked
+    default = create_backend(load_settings(llm_context=1024))
+    small = create_backend(load_settings(llm_model=str(small_model), llm_context=1024))
+    try:
+        assert isinstance(default, OpenVINOBackend) and default.model == folder.name.removesuffix("-ov-int8")
+        assert isinstance(small, LlamaCppBackend) and small.model == small_model.stem
+    finally:
+        default.close()
+        small.close()
 
 
 def test_stop_strings_end_the_answer(backend: OpenVINOBackend) -> None:
