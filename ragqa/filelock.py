@@ -1,8 +1,8 @@
 """An exclusive lock between processes, held for a ``with`` block, on a file beside what it guards
 (``.locks/<name>.lock``, as Hugging Face's cache keeps them): the first process to make a model file or folder
 makes it once; the others wait, then find it made. Lock files stay (removing one while another process waits
-on it would let a third take a new one). Where the lock file cannot be created (a read-only model cache), nothing can be made there either, so
-the block runs unlocked and only reads."""
+on it would let a third take a new one). Where no lock file can be created (a read-only model cache), nothing
+can be made there either, so the block runs unlocked and only reads."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-
 LOCKS = ".locks"
 
 
@@ -25,10 +24,13 @@ def lock_path(path: Path) -> Path:
 @contextmanager
 def exclusive(path: Path) -> Iterator[None]:
     """Hold the lock that guards ``path`` (blocking; says so in the log when another process holds it)."""
+    lock = lock_path(path)
     try:
-        lock_path(path).parent.mkdir(parents=True, exist_ok=True)
-        handle = open(lock_path(path), "a")  # noqa: SIM115 - closed below, after the lock is released
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock, "a")  # noqa: SIM115 - closed below, after the lock is released
     except OSError:
+        handle = None
+    if handle is None:
         yield
         return
     with handle:

@@ -179,12 +179,13 @@ class E5OpenVinoEmbedder(Embedder):
         with self._lock:
             if self._model is None:
                 xml = self.ir_dir / "model.xml"
-                with exclusive(self.ir_dir):  # another process converting it: wait, then load its IR
-                    if not xml.is_file():
-                        if self.weights == packaged_model_path():
-                            check_packaged(self.weights)
-                        log.info("converting %s to OpenVINO IR in %s (once)", self.name, self.ir_dir)
-                        convert(self.packed, self.ir_dir)
+                if not xml.is_file():
+                    with exclusive(self.ir_dir):  # another process converting it: wait, then load its IR
+                        if not xml.is_file():
+                            if self.weights == packaged_model_path():
+                                check_packaged(self.weights)
+                            log.info("converting %s to OpenVINO IR in %s (once)", self.name, self.ir_dir)
+                            convert(self.packed, self.ir_dir)
                 self._model = compile_cpu(xml, self._threads)
                 log.info("loaded embedder %s on OpenVINO CPU (%d threads)", self.name, self._threads)
             return self._model

@@ -111,10 +111,11 @@ class OpenVinoEmbedder(SentenceTransformerEmbedder):
         with self._ov_lock:
             if self._model is None:
                 xml = self.ir_dir / "model.xml"
-                with exclusive(self.ir_dir):  # another process converting it: wait, then load its IR
-                    if not xml.is_file():
-                        log.info("converting %s to OpenVINO IR in %s (once)", self.name, self.ir_dir)
-                        _convert(self.model_path, self.ir_dir)
+                if not xml.is_file():
+                    with exclusive(self.ir_dir):  # another process converting it: wait, then load its IR
+                        if not xml.is_file():
+                            log.info("converting %s to OpenVINO IR in %s (once)", self.name, self.ir_dir)
+                            _convert(self.model_path, self.ir_dir)
                 self._model = compile_cpu(xml, self._threads)
                 log.info("loaded embedder %s on OpenVINO CPU (%d threads)", self.name, self._threads)
             return self._model
