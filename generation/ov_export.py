@@ -104,6 +104,12 @@ def _fold_weights(core: Any, model: Any) -> int:
 def _evaluate(core: Any, output: Any) -> Any:
     """The value of a constant subgraph: the reader's block decompression (convert, subtract the zero point,
     multiply by the scale, reshape) in NumPy; anything else by OpenVINO itself."""
+    return _value(core, output)[0]
+
+
+def _value(core: Any, output: Any) -> tuple[Any, bool]:
+    """``_evaluate``'s value, and whether that array is this call's own (then the arithmetic above it is done in
+    place: the same float32 results without a new 1.5-billion-value array per step)."""
     import numpy as np
 
     node = output.get_node()
@@ -111,37 +117,49 @@ def _evaluate(core: Any, output: Any) -> Any:
     if kind == "Constant":
         return _constant(node)
     if kind in ("Convert", "Subtract", "Multiply", "Reshape"):
-        args = [_evaluate(core, i.get_source_output()) for i in node.inputs()]
+        first, owned = _value(core, node.input(0).get_source_output())
         if kind == "Convert":
-            return args[0].astype(np.float32)
-        if kind == "Subtract":
-            return args[0] - args[1]
-        if kind == "Multiply":
-            return args[0] * args[1]
-        return args[0].reshape([int(d) for d in args[1]])
+            return (first, owned) if first.dtype == np.float32 else (first.astype(np.float32), True)
+        second = _evaluate(core, node.input(1).get_source_output())
+        if kind == "Reshape":
+            return first.reshape([int(d) for d in second]), owned
+        op = np.subtract if kind == "Subtract" else np.multiply
+        if (
+            owned
+            and first.dtype == np.float32
+            and np.broadcast_shapes(first.shape, second.shape) == first.shape
+        ):
+            return op(first, second, out=first), True
+        return op(first, second), True
     import openvino.opset13 as ops
     from openvino import Model
 
     compiled = core.compile_model(
         Model([ops.result(output)], [], "weight"), "CPU", {"INFERENCE_PRECISION_HINT": "f32"}
     )
-    return compiled({})[0]
+    return compiled({})[0], False
 
 
-def _constant(node: Any) -> Any:
-    """A constant's values; 4-bit ones unpacked (two per byte, the first in the low nibble)."""
+_NIBBLES = [
+    (byte & 0x0F, byte >> 4) for byte in range(256)
+]  # a byte's two 4-bit values, the low nibble first
+
+
+def _constant(node: Any) -> tuple[Any, bool]:
+    """A constant's values (and whether the array is a fresh copy): 4-bit ones unpacked into float32, two per
+    byte, the first in the low nibble — exact, as their Convert to float32 would give."""
     import numpy as np
 
     kind = node.get_element_type().get_type_name()
     shape = [int(d) for d in node.get_shape()]
     data = np.asarray(node.get_data())
     if kind not in ("u4", "i4"):
-        return data.reshape(shape)
-    packed = data.view(np.uint8).reshape(-1)
-    values = np.empty(packed.size * 2, np.int16)
-    values[0::2], values[1::2] = packed & 0x0F, packed >> 4
-    values = values[: int(np.prod(shape))].reshape(shape)
-    return values - 16 * (values >= 8) if kind == "i4" else values
+        return data.reshape(shape), False
+    table = np.array(_NIBBLES, dtype=np.float32)
+    if kind == "i4":
+        table -= 16 * (table >= 8)
+    values = table[data.view(np.uint8).reshape(-1)].reshape(-1)
+    return values[: int(np.prod(shape))].reshape(shape), True
 
 
 def _from_constants(node: Any) -> bool:
