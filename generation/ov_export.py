@@ -140,9 +140,8 @@ def _value(core: Any, output: Any) -> tuple[Any, bool]:
     return compiled({})[0], False
 
 
-_NIBBLES = [
-    (byte & 0x0F, byte >> 4) for byte in range(256)
-]  # a byte's two 4-bit values, the low nibble first
+# a byte's two 4-bit values, the low nibble first
+_NIBBLES = [(byte & 0x0F, byte >> 4) for byte in range(256)]
 
 
 def _constant(node: Any) -> tuple[Any, bool]:

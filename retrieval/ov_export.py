@@ -1,13 +1,31 @@
-"""OpenVINO IR: trace a torch module and publish it atomically (a folder renamed into place); compile it for
-the CPU."""
+"""OpenVINO IR: trace a torch module and publish it atomically (a folder renamed into place), once per model cache
+however many processes start together; compile it for the CPU."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from ragqa.filelock import exclusive
+
+log = logging.getLogger(__name__)
+
+
+def ir_made_once(ir_dir: Path, name: str, convert: Callable[[], None]) -> Path:
+    """``ir_dir/model.xml``, made by ``convert()`` when it is not there yet; a process that finds another one
+    converting it waits on the model cache's lock, then uses that one's IR."""
+    xml = ir_dir / "model.xml"
+    if not xml.is_file():
+        with exclusive(ir_dir):
+            if not xml.is_file():
+                log.info("converting %s to OpenVINO IR in %s (once)", name, ir_dir)
+                convert()
+    return xml
 
 
 def export_ir(module: Any, example: dict[str, Any], shapes: list[tuple], target: Path, *, fp16: bool) -> None:
