@@ -11,22 +11,16 @@ MAKER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from ragqa.generation.export_cache import exported_folder
+    from ragqa.generation.export_cache import building, exported_folder
 
     gguf, models, log = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 
-    def export(source, out):
+    def export(source, out):  # the real export's frame (work folder, manifest, rename), a trivial model in it
         with log.open("a") as fh:
             fh.write("export\\n")
-        work = out.with_name(out.name + ".work")
-        work.mkdir()
-        time.sleep(1.5)  # long enough for the other process to arrive while this one works
-        (work / "model.txt").write_text("made")
-        (work / "ragqa-export.json").write_text(
-            '{"source": "%s", "source_size": %d, "layout": null, "files": {"model.txt": "%s"}}'
-            % (source.name, source.stat().st_size, __import__("ragqa.hashing").hashing.file_sha256(work / "model.txt"))
-        )
-        work.rename(out)
+        with building(source, out) as work:
+            time.sleep(1.5)  # long enough for the other process to arrive while this one works
+            (work / "model.txt").write_text("made")
 
     print(exported_folder(str(gguf), models, suffix="t", marker="model.txt", kind="a test", export=export))
     """
