@@ -6,6 +6,7 @@ import logging
 import math
 import statistics
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ import anyio
 from ragqa.api.metrics import Metrics
 from ragqa.api.security import RateLimiter
 from ragqa.config import Settings
+from ragqa.errors import GenerationError, RagqaError
 from ragqa.generation.answerer import Answerer
 from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.factory import create_backend
@@ -22,6 +24,7 @@ from ragqa.retrieval.catalog import describe
 from ragqa.retrieval.collection import CollectionReader
 from ragqa.retrieval.searcher import Searcher
 from ragqa.retrieval.service import open_searcher
+from ragqa.types import EMBEDDED_BACKENDS
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,11 @@ class Services:
         self._backend = backend
         self._owns_backend = backend is None  # a backend handed in belongs to the caller
         self._lock = threading.Lock()
+        # held for minutes while a model exports, so not the lock the searchers and readers take
+        self._backend_lock = threading.Lock()
+        self._preloading: threading.Thread | None = None
+        self.preload_error: RagqaError | None = None  # why the background load failed (readiness shows it)
+        self._closed = False
 
     def model_wait(self) -> int | None:
         """``None`` when an answer may queue for a model thread; else the seconds to suggest in Retry-After
@@ -62,8 +70,35 @@ class Services:
 
     def start(self) -> None:
         self.jobs.start()
+        embedded = self.settings.llm_backend in EMBEDDED_BACKENDS
+        if self._backend is None and embedded and self.settings.api_preload_model:
+            self._preloading = threading.Thread(target=self._preload, name="ragqa-model-preload", daemon=True)
+            self._preloading.start()
+
+    def _preload(self) -> None:
+        """Load the answer model while the server already serves; a failure is logged here and raised again,
+        with its code, to the first question (which tries once more)."""
+        started = time.perf_counter()
+        log.info("loading the answer model in the background (%s backend)", self.settings.llm_backend)
+        try:
+            backend = self.backend()
+        except Exception as exc:  # a daemon thread: what went wrong goes to the log and to readiness
+            error = (
+                exc if isinstance(exc, RagqaError) else GenerationError(f"loading the model failed: {exc}")
+            )
+            log.error("the answer model could not be loaded: %s (%s)", error, error.code)
+            self.preload_error = error
+            return
+        log.info("answer model ready in %.1f s", time.perf_counter() - started)
+        if self._closed:  # the server stopped while the model loaded
+            backend.close()
+
+    @property
+    def preloading(self) -> bool:
+        return self._preloading is not None and self._preloading.is_alive()
 
     def close(self) -> None:
+        self._closed = True
         self.jobs.stop()
         if self._backend is not None and self._owns_backend:
             self._backend.close()
@@ -141,7 +176,7 @@ class Services:
                 opened.reader.refresh()
 
     def backend(self) -> GenerationBackend:
-        with self._lock:
+        with self._backend_lock:
             if self._backend is None:
                 self._backend = create_backend(self.settings)
             return self._backend

@@ -226,6 +226,11 @@ class Settings(BaseSettings):
     api_model_concurrency: int = Field(
         2, ge=1, description="Threads running searches and generation at once."
     )
+    api_preload_model: bool = Field(
+        True,
+        description="Load the embedded answer model (export and compile included) in the background when the "
+        "server starts, so that the first question does not wait for it; search and documents serve meanwhile.",
+    )
     api_model_queue: int = Field(
         8,
         ge=0,

@@ -22,6 +22,7 @@ os.environ.setdefault(
 import pytest
 
 from ragqa.config import Settings, load_settings
+from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.llamacpp_backend import LlamaCppBackend, LlamaCppServer
 from ragqa.generation.models import resolve_model_file
 from ragqa.retrieval.embedders import Embedder, get_embedder
@@ -37,6 +38,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
         if key.startswith("RAGQA_") and key not in {"RAGQA_THREADS", "RAGQA_SHARED_DATA", "RAGQA_MODELS_DIR"}:
             monkeypatch.delenv(key)
+    # A server loads the answer model at start by default; tests that never ask would each load it for nothing
+    # (tests/api/test_preload.py turns it back on).
+    monkeypatch.setenv("RAGQA_API_PRELOAD_MODEL", "false")
     monkeypatch.chdir(tmp_path)
 
 
@@ -92,6 +96,20 @@ def small_backend(small_model: Path) -> Iterator[LlamaCppBackend]:
 def default_backend(default_model: Path) -> Iterator[LlamaCppBackend]:
     """The default answer model (Qwen2.5-Coder-1.5B), shared by the answer and eval tests."""
     backend = LlamaCppBackend(default_model, context=4096, threads=TEST_THREADS, timeout=300)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
+def default_openvino(default_model: Path, models_dir: Path) -> Iterator[GenerationBackend]:
+    """The default answer runtime where the CPU computes in bfloat16: OpenVINO GenAI on the 8-bit export of the
+    default GGUF (made once into the test model cache, under a lock when two workers want it at once)."""
+    from ragqa.generation.openvino_backend import OpenVINOBackend
+    from ragqa.generation.ov_export import ov_model_dir
+
+    backend = OpenVINOBackend(
+        ov_model_dir(default_model.stem, models_dir), context=4096, threads=TEST_THREADS, timeout=300
+    )  # one thread decodes 1.5–3 tokens/s on the 2-core machine when its neighbours are busy
     yield backend
     backend.close()
 

@@ -39,6 +39,10 @@ async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
                 checks["generation"] = "ok" if services.backend().health() else "unreachable"
             except RagqaError as exc:
                 checks["generation"] = f"{exc.code}: {exc}"
+        elif services.preloading:
+            checks["generation"] = "ok: the embedded model is loading in the background"
+        elif services.preload_error is not None:  # the first question tries again
+            checks["generation"] = f"{services.preload_error.code}: {services.preload_error}"
         else:
             checks["generation"] = "ok: embedded model loads on the first question"
         if services.settings.verify != "off" and services.settings.verify_learned:

@@ -193,6 +193,11 @@ class SourceGrounding:
         ]
         sources, question = "\n".join([*(t for t in named if t), *texts]), _normal(question)
         self.given = set(_content(question))
+        # The question's Chinese words as written, longest first: cut out of a claim before it is segmented,
+        # since jieba may cut a claim across a word the question gave (切分为 → 切 / 分为, the question's 切分).
+        self._given_chinese = sorted(
+            (w for w in self.given if len(w) >= 2 and CJK_CHAR.fullmatch(w[0])), key=len, reverse=True
+        )
         self.source_tokens = set(_tokens(sources))
         self.question_numbers = _numbers(question)
         spelled = _spelled_numbers(sources)
@@ -251,6 +256,19 @@ class SourceGrounding:
         content = [t for t in dict.fromkeys(_content(claim)) if t not in MEASURE_WORDS]
         present = [t for t in content if _present(t, self.source_tokens, self.lowered_sources)]
         new = [t for t in content if not _present(t, self.given, self.lowered_question)]
+        if chinese and self._given_chinese:
+            rest = claim
+            for word in self._given_chinese:
+                rest = rest.replace(word, " ")
+            cut = [t for t in dict.fromkeys(_content(rest)) if t not in MEASURE_WORDS]
+            cut = [t for t in cut if not _present(t, self.given, self.lowered_question)]
+            if len(cut) < len(new):  # the question's words, cut out whole, explain more of the claim
+                new = cut
+                present += [
+                    t
+                    for t in cut
+                    if t not in present and _present(t, self.source_tokens, self.lowered_sources)
+                ]
         found = len(set(new) & set(present))
         missing_names = [
             name

@@ -1,8 +1,9 @@
-"""Grounded answers over the project's own docs with the default model, through both local backends."""
+"""Grounded answers over the project's own docs with the default model, on both embedded runtimes: llama.cpp and
+OpenVINO (the default where the CPU computes in bfloat16). The OpenAI-compatible transport is tested in
+test_backends.py and through the API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,11 @@ from ragqa.cjk import is_chinese
 from ragqa.config import Settings
 from ragqa.generation.answerer import Answerer
 from ragqa.generation.backend import GenerationBackend
-from ragqa.generation.llamacpp_backend import LlamaCppBackend, LlamaCppServer, free_port
+from ragqa.generation.llamacpp_backend import LlamaCppBackend, free_port
 from ragqa.generation.openai_backend import OpenAIBackend
 from ragqa.generation.sampling import SamplingParams
 from ragqa.ingest.pipeline import Ingestor
 from ragqa.retrieval.service import open_searcher
-from tests.cores import TEST_THREADS
 
 PARAMS = SamplingParams(temperature=0, seed=0, max_tokens=120)
 
@@ -32,23 +32,11 @@ def docs_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
-@pytest.fixture(scope="module")
-def default_server(default_model: Path) -> Iterator[LlamaCppServer]:
-    server = LlamaCppServer(default_model, context=4096, threads=TEST_THREADS)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["llamacpp", "openai"])
-def answerer(
-    request: pytest.FixtureRequest,
-    docs_settings: Settings,
-    default_backend: LlamaCppBackend,
-    default_server: LlamaCppServer,
-) -> Answerer:
-    backend: GenerationBackend = default_backend
-    if request.param == "openai":
-        backend = OpenAIBackend(f"{default_server.url}/v1", api_key=default_server.api_key, timeout=300)
+@pytest.fixture(params=["llamacpp", "openvino"])
+def answerer(request: pytest.FixtureRequest, docs_settings: Settings) -> Answerer:
+    backend: GenerationBackend = request.getfixturevalue(
+        "default_backend" if request.param == "llamacpp" else "default_openvino"
+    )
     return Answerer(docs_settings, open_searcher(docs_settings), backend)
 
 

@@ -6,7 +6,6 @@ lookup."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,11 +31,10 @@ def folder(default_model: Path, models_dir: Path) -> Path:
     return ov_model_dir(default_model.stem, models_dir)
 
 
-@pytest.fixture(scope="module")
-def backend(folder: Path) -> Iterator[OpenVINOBackend]:
-    made = OpenVINOBackend(folder, context=4096, threads=TEST_THREADS, timeout=60)
-    yield made
-    made.close()
+@pytest.fixture
+def backend(folder: Path, default_openvino: OpenVINOBackend) -> OpenVINOBackend:
+    """The session's OpenVINO backend (shared with the answer tests), on the export ``folder`` checks."""
+    return default_openvino
 
 
 def test_the_export_is_eight_bit_and_its_manifest_checks_every_file(
@@ -114,19 +112,19 @@ def test_auto_loads_the_default_model_on_openvino_and_the_small_one_on_llamacpp(
 
 def test_stop_strings_end_the_answer(backend: OpenVINOBackend) -> None:
     count = [Message("user", "Count from 1 to 20, separated by commas.")]
-    full = backend.generate(count, SamplingParams(temperature=0, max_tokens=40))
+    full = backend.generate(count, SamplingParams(temperature=0, max_tokens=24))  # "1, 2, …, 8" or further
     assert "7" in full.text
-    stopped = backend.generate(count, SamplingParams(temperature=0, max_tokens=40, stop=("7",)))
+    stopped = backend.generate(count, SamplingParams(temperature=0, max_tokens=24, stop=("7",)))
     assert "7" not in stopped.text.split("6")[-1] and len(stopped.text) < len(full.text)
 
 
 def test_a_slow_answer_times_out(backend: OpenVINOBackend) -> None:
-    backend.timeout = 0.5
+    timeout, backend.timeout = backend.timeout, 0.5  # the session's backend: put back what it had
     try:
         with pytest.raises(GenerationTimeoutError):
             backend.generate([Message("user", "Write a long story.")], SamplingParams(max_tokens=400))
     finally:
-        backend.timeout = 60
+        backend.timeout = timeout
     assert "paris" in backend.generate(QUESTION, SamplingParams(temperature=0, max_tokens=8)).text.lower()
 
 
@@ -148,7 +146,7 @@ def test_prompt_lookup_takes_whole_runs_of_copied_tokens_and_changes_no_word(
     params = SamplingParams(temperature=0, max_tokens=60)
     assert backend.lookup_tokens == DEFAULT_LOOKUP_TOKENS  # on by default
     guessed = list(backend.stream(copy, params))
-    plain_backend = OpenVINOBackend(folder, context=4096, threads=TEST_THREADS, timeout=60, lookup_tokens=0)
+    plain_backend = OpenVINOBackend(folder, context=4096, threads=TEST_THREADS, timeout=300, lookup_tokens=0)
     try:
         plain = list(plain_backend.stream(copy, params))
     finally:

@@ -149,6 +149,15 @@ def test_a_chinese_word_counts_as_written_when_jieba_cuts_the_source_otherwise()
     assert lexical_grounding("托马斯·戴维斯带领黑豹队擒杀。", source, "谁带领黑豹队擒杀？").coverage < 0.5
 
 
+def test_a_question_word_counts_as_given_when_jieba_cuts_the_claim_across_it() -> None:
+    # the claim's 切分为 is cut 切 / 分为, so neither piece is the question's 切分 nor in the source: a true
+    # paraphrase read as 60% new words (the default runtime's answer on the project's docs, withheld)
+    source, question = "中文文本先用结巴分词切成词语，再建立 BM25 索引。", "ragqa 用什么方法切分中文文本？"
+    right = lexical_grounding("ragqa 用结巴分词将中文文本切分为词语。", source, question)
+    assert right.coverage == 1.0 and right.new_tokens == 3
+    assert lexical_grounding("ragqa 用正则表达式将中文文本切分为句子。", source, question).coverage == 0.0
+
+
 def test_a_chinese_number_is_bound_by_a_word_the_source_sentence_holds_as_written() -> None:
     # jieba cuts "灰岩松树高可达40米" into 松树 / 高可达 but the source's "树高可达40米" into 树高 / 可达
     sources = "灰岩松是一种常绿乔木。树高可达40米，胸径可达1.2米。它生于石灰岩山地，海拔1200米以下。"
