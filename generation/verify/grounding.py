@@ -193,8 +193,7 @@ class SourceGrounding:
         ]
         sources, question = "\n".join([*(t for t in named if t), *texts]), _normal(question)
         self.given = set(_content(question))
-        # The question's Chinese words as written, longest first: cut out of a claim before it is segmented,
-        # since jieba may cut a claim across a word the question gave (切分为 → 切 / 分为, the question's 切分).
+        # The question's Chinese words as written, longest first (see ``_new_words``).
         self._given_chinese = sorted(
             (w for w in self.given if len(w) >= 2 and CJK_CHAR.fullmatch(w[0])), key=len, reverse=True
         )
@@ -254,21 +253,12 @@ class SourceGrounding:
         claim = _normal(claim)
         chinese = CJK_CHAR.search(claim) is not None
         content = [t for t in dict.fromkeys(_content(claim)) if t not in MEASURE_WORDS]
-        present = [t for t in content if _present(t, self.source_tokens, self.lowered_sources)]
-        new = [t for t in content if not _present(t, self.given, self.lowered_question)]
-        if chinese and self._given_chinese:
-            rest = claim
-            for word in self._given_chinese:
-                rest = rest.replace(word, " ")
-            cut = [t for t in dict.fromkeys(_content(rest)) if t not in MEASURE_WORDS]
-            cut = [t for t in cut if not _present(t, self.given, self.lowered_question)]
-            if len(cut) < len(new):  # the question's words, cut out whole, explain more of the claim
-                new = cut
-                present += [
-                    t
-                    for t in cut
-                    if t not in present and _present(t, self.source_tokens, self.lowered_sources)
-                ]
+        new = self._new_words(claim, content, chinese)
+        present = [
+            t
+            for t in dict.fromkeys([*content, *new])
+            if _present(t, self.source_tokens, self.lowered_sources)
+        ]
         found = len(set(new) & set(present))
         missing_names = [
             name
@@ -284,6 +274,20 @@ class SourceGrounding:
             misbound_numbers=tuple(self._unbound(claim) if chinese else self._misbound(claim)),
             locality=self._locality(present),
         )
+
+    def _new_words(self, claim: str, content: list[str], chinese: bool) -> list[str]:
+        """The claim's content words the question did not give. In Chinese, also read with the question's words
+        cut out of the claim before segmenting (jieba may cut the claim across one of them: 切分为 → 切 / 分为,
+        the question's 切分); whichever reading leaves fewer."""
+        new = [t for t in content if not _present(t, self.given, self.lowered_question)]
+        if not (chinese and self._given_chinese):
+            return new
+        rest = claim
+        for word in self._given_chinese:
+            rest = rest.replace(word, " ")
+        cut = [t for t in dict.fromkeys(_content(rest)) if t not in MEASURE_WORDS]
+        cut = [t for t in cut if not _present(t, self.given, self.lowered_question)]
+        return cut if len(cut) < len(new) else new
 
     def _locality(self, present: list[str]) -> float:
         """Of the claim's words the sources have (``present``), the largest share one passage holds."""
