@@ -92,6 +92,11 @@ class Services:
         log.info("answer model ready in %.1f s", time.perf_counter() - started)
         if self._closed:  # the server stopped while the model loaded
             backend.close()
+            return
+        try:  # the collection's index and embedder too, which the first question would otherwise wait for
+            self.searcher()
+        except RagqaError as exc:  # nothing ingested yet, say: the first search reports it
+            log.info("the collection is not opened yet: %s", exc)
 
     @property
     def preloading(self) -> bool:

@@ -6,7 +6,7 @@ settings throughout (five sources, ``VERIFY=drop``, the retries), only the runti
                                            # runtime before 2026-11-29) against auto (what it picks here)
     python bench/answer.py --variants llamacpp auto auto/3   # and auto with three sources, not five
     python bench/answer.py --busy          # the same beside `python3 -c "while True: pass"` (one core taken)
-    python bench/answer.py --smoke         # 2 XQuAD-en questions, the 0.5B model on llama.cpp (CI)
+    python bench/answer.py --smoke         # 1 XQuAD-en question, the 0.5B model on llama.cpp (CI)
 
 Per set and runtime: end-to-end latency and time to the first streamed token (p50 and p90, from the question
 to the first word the user sees: search, prompt and the model reading it), the prompt's tokens, prefill and
@@ -159,10 +159,10 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None, help="where the sets are indexed [a temp dir]")
     parser.add_argument("--articles", type=int, default=None, help="index only the first N articles [all]")
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--smoke", action="store_true", help="2 questions, the 0.5B model on llama.cpp (CI)")
+    parser.add_argument("--smoke", action="store_true", help="1 question, the 0.5B model on llama.cpp (CI)")
     args = parser.parse_args()
     if args.smoke:
-        args.sets, args.questions, args.articles = ["xquad-en"], 2, 1
+        args.sets, args.questions, args.articles = ["xquad-en"], 1, 1
         args.variants, args.model = ["llamacpp"], "qwen2.5-coder-0.5b"
     out = args.out or RESULTS / f"answer{'-busy' if args.busy else ''}{'-smoke' if args.smoke else ''}.json"
 

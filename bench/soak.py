@@ -281,7 +281,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "soak.json")
     args = parser.parse_args()
     if args.smoke:
-        args.kills, args.clients, args.seconds, args.examples = 2, 2, 2, 2
+        args.kills, args.clients, args.seconds, args.examples = 1, 2, 1, 2
     which = args.only or ["kills", "load", "fuzz", "bomb"]
     results: dict[str, Any] = {"machine": machine(), "smoke": args.smoke}
     if args.only and args.out.is_file():  # a partial run updates the checks it repeats, keeps the others
