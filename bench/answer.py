@@ -120,11 +120,12 @@ def run_variant(
     """``RUNTIME`` or ``RUNTIME/K`` (``LLM_BACKEND`` and ``ANSWER_K``) over every set."""
     requested, _, k = variant.partition("/")
     update: dict[str, Any] = {"llm_backend": requested, **({"answer_k": int(k)} if k else {})}
-    picked = backend_name(settings.model_copy(update=update))
+    variant_settings = settings.model_copy(update=update)
+    picked = backend_name(variant_settings)
     label = (requested if picked == requested else f"{requested} → {picked}") + (
         f", {k} sources" if k else ""
     )
-    backend = create_backend(settings.model_copy(update=update))
+    backend = create_backend(variant_settings)
     params = SamplingParams(seed=0)
     out = []
     try:

@@ -8,6 +8,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.cores import TEST_THREADS
 
@@ -22,10 +23,12 @@ os.environ.setdefault(
 import pytest
 
 from ragqa.config import Settings, load_settings
-from ragqa.generation.backend import GenerationBackend
 from ragqa.generation.llamacpp_backend import LlamaCppBackend, LlamaCppServer
 from ragqa.generation.models import resolve_model_file
 from ragqa.retrieval.embedders import Embedder, get_embedder
+
+if TYPE_CHECKING:  # the fixture imports it: OpenVINO is slow to import for tests that never use it
+    from ragqa.generation.openvino_backend import OpenVINOBackend
 
 pytest_plugins = ("tests.live_server",)  # the live_server fixture: a real uvicorn per test
 
@@ -101,7 +104,7 @@ def default_backend(default_model: Path) -> Iterator[LlamaCppBackend]:
 
 
 @pytest.fixture(scope="session")
-def default_openvino(default_model: Path, models_dir: Path) -> Iterator[GenerationBackend]:
+def default_openvino(default_model: Path, models_dir: Path) -> Iterator[OpenVINOBackend]:
     """The default answer runtime where the CPU computes in bfloat16: OpenVINO GenAI on the 8-bit export of the
     default GGUF (made once into the test model cache, under a lock when two workers want it at once)."""
     from ragqa.generation.openvino_backend import OpenVINOBackend

@@ -279,14 +279,21 @@ class SourceGrounding:
         """The claim's content words the question did not give. In Chinese, also read with the question's words
         cut out of the claim before segmenting (jieba may cut the claim across one of them: 切分为 → 切 / 分为,
         the question's 切分); whichever reading leaves fewer."""
-        new = [t for t in content if not _present(t, self.given, self.lowered_question)]
+
+        def added(words: list[str]) -> list[str]:
+            return [
+                t
+                for t in dict.fromkeys(words)
+                if t not in MEASURE_WORDS and not _present(t, self.given, self.lowered_question)
+            ]
+
+        new = added(content)
         if not (chinese and self._given_chinese):
             return new
         rest = claim
         for word in self._given_chinese:
             rest = rest.replace(word, " ")
-        cut = [t for t in dict.fromkeys(_content(rest)) if t not in MEASURE_WORDS]
-        cut = [t for t in cut if not _present(t, self.given, self.lowered_question)]
+        cut = added(_content(rest))
         return cut if len(cut) < len(new) else new
 
     def _locality(self, present: list[str]) -> float:
