@@ -5,6 +5,7 @@ settings throughout (five sources, ``VERIFY=drop``, the retries), only the runti
     python bench/answer.py                 # 20 XQuAD-en + 20 CMRC 2018 trial questions; llamacpp (the
                                            # runtime before 2026-11-29) against auto (what it picks here)
     python bench/answer.py --variants llamacpp auto auto/3   # and auto with three sources, not five
+    python bench/answer.py --variants auto auto/5/0.4        # and up to five, those close to the best
     python bench/answer.py --busy          # the same beside `python3 -c "while True: pass"` (one core taken)
     python bench/answer.py --smoke         # 1 XQuAD-en question, the 0.5B model on llama.cpp (CI)
 
@@ -117,14 +118,21 @@ def _first_articles(squad: Path, articles: int | None, folder: Path) -> Path:
 def run_variant(
     settings: Settings, variant: str, sets: dict[str, tuple[Settings, list[tuple[str, str, list[str]]]]]
 ) -> list[dict[str, Any]]:
-    """``RUNTIME`` or ``RUNTIME/K`` (``LLM_BACKEND`` and ``ANSWER_K``) over every set."""
-    requested, _, k = variant.partition("/")
-    update: dict[str, Any] = {"llm_backend": requested, **({"answer_k": int(k)} if k else {})}
+    """``RUNTIME``, ``RUNTIME/K`` or ``RUNTIME/K/FALLOFF`` (``LLM_BACKEND``, ``ANSWER_K``, ``ANSWER_FALLOFF``)
+    over every set."""
+    requested, _, rest = variant.partition("/")
+    k, _, falloff = rest.partition("/")
+    update: dict[str, Any] = {"llm_backend": requested}
+    if k:
+        update["answer_k"] = int(k)
+    if falloff:
+        update["answer_falloff"] = float(falloff)
     variant_settings = settings.model_copy(update=update)
     picked = backend_name(variant_settings)
     label = (requested if picked == requested else f"{requested} → {picked}") + (
         f", {k} sources" if k else ""
     )
+    label += f", falloff {falloff}" if falloff else ""
     backend = create_backend(variant_settings)
     params = SamplingParams(seed=0)
     out = []
@@ -152,8 +160,8 @@ def main() -> None:
         "--variants",
         nargs="+",
         default=["llamacpp", "auto"],
-        help="LLM_BACKEND values, each optionally /ANSWER_K (auto/3: auto with three sources); the first is the "
-        "base of the ratios",
+        help="LLM_BACKEND values, each optionally /ANSWER_K[/ANSWER_FALLOFF] (auto/3: auto with three sources; "
+        "auto/5/0.4: up to five, those close to the best); the first is the base of the ratios",
     )
     parser.add_argument("--model", default=None, help="LLM_MODEL [the packaged default]")
     parser.add_argument("--busy", action="store_true", help="keep one core busy with another process")

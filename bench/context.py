@@ -6,7 +6,9 @@ in the same run. Retrieval and tokenization only — no generation — so it run
     python bench/context.py --smoke                         # 10 XQuAD-en questions (CI)
 
 Strategies: ``whole-5`` (default: the five best distinct chunks), ``whole-3``, ``compressed-5`` and
-``compressed-3`` (``generation/compress.py``: the best-ranked source whole, the others by their best sentence).
+``compressed-3`` (``generation/compress.py``: the best-ranked source whole, the others by their best sentence),
+``falloff-X`` (``generation/source_count.py``: of the five, those whose dense score is at least X of the way
+from the worst candidate to the best, and never fewer than three).
 Prefill time on 2 cores is ≈ prompt tokens / 65 tok/s with the default runtime (``bench/generation.py``).
 Prints a table, writes bench/results/context.json.
 """
@@ -30,14 +32,19 @@ from ragqa.generation.compress import compress
 from ragqa.generation.llamacpp_backend import LlamaCppBackend
 from ragqa.generation.models import resolve_model_file
 from ragqa.generation.prompt import pack_prompt
+from ragqa.generation.source_count import close_to_best
 from ragqa.retrieval.service import open_searcher
 
-STRATEGIES = {
-    "whole-5": (5, False),
-    "whole-3": (3, False),
-    "compressed-5": (5, True),
-    "compressed-3": (3, True),
+STRATEGIES = {  # sources, compressed, ANSWER_FALLOFF (with ANSWER_MIN_K 3)
+    "whole-5": (5, False, 0.0),
+    "whole-3": (3, False, 0.0),
+    "compressed-5": (5, True, 0.0),
+    "compressed-3": (3, True, 0.0),
+    "falloff-0.3": (5, False, 0.3),
+    "falloff-0.4": (5, False, 0.4),
+    "falloff-0.5": (5, False, 0.5),
 }
+MIN_K = 3
 
 
 def measure(
@@ -51,8 +58,8 @@ def measure(
     found = dict.fromkeys(STRATEGIES, 0)
     for _, question, golds in questions:
         ranked = searcher.search(question, k=10).hits
-        for name, (k, compressed) in STRATEGIES.items():
-            hits, texts = distinct_hits(ranked, k), None
+        for name, (k, compressed, falloff) in STRATEGIES.items():
+            hits, texts = close_to_best(distinct_hits(ranked, k), ranked, MIN_K, falloff), None
             if compressed:
                 kept = compress(question, hits)
                 hits, texts = kept.hits, kept.texts
@@ -95,6 +102,7 @@ def main() -> None:
     sets = [
         shared_data() / "xquad" / "xquad.en.json",
         shared_data() / "cmrc2018" / "cmrc2018_trial.squad.json",
+        shared_data() / "xquad" / "xquad.zh.json",
     ]
     if args.smoke:
         sets, args.start, args.count = sets[:1], 0, 10

@@ -76,7 +76,9 @@ class TrainConfig:
 def build_examples(config: TrainConfig) -> list[Example]:
     examples: list[Example] = []
     if config.halueval is not None:
-        examples += halueval_examples(r for r in load_halueval(config.halueval) if r.index in HALUEVAL_TRAIN)
+        examples += halueval_examples(
+            (r for r in load_halueval(config.halueval) if r.index in HALUEVAL_TRAIN), seed=config.seed
+        )
     for i, path in enumerate(config.squad):
         examples += squad_examples(path, set(training_articles(path)), seed=config.seed + i)
     random.Random(config.seed).shuffle(examples)

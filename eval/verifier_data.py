@@ -41,12 +41,23 @@ class Example:
         return asdict(self)
 
 
-def halueval_examples(records: Iterable[HaluRecord]) -> list[Example]:
+def halueval_examples(records: Iterable[HaluRecord], seed: int) -> list[Example]:
+    """Each record's right answer (supported) and hallucinated answer (not), against its knowledge; and, where
+    the right answer is a span of the knowledge, the SQuAD-style examples of :func:`squad_examples` made from
+    it. HaluEval alone teaches a shortcut: its right answers are short spans and its hallucinated ones full
+    sentences. The knowledge's own sentence holding the right answer (supported) and that sentence with the
+    answer swapped or negated (not) are sentences on both sides, so only reading the evidence separates them."""
+    records = list(records)
     out: list[Example] = []
     for r in records:
         out.append(Example(r.question, r.right_answer, (r.knowledge,), True, "halueval"))
         out.append(Example(r.question, r.hallucinated_answer, (r.knowledge,), False, "halueval"))
-    return out
+    spans = [
+        _Question(r.index, r.knowledge, r.question, r.right_answer, r.knowledge.find(r.right_answer))
+        for r in records
+        if len(r.right_answer) > 2 and r.right_answer in r.knowledge
+    ]
+    return out + _examples(spans, None, random.Random(seed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,8 +180,10 @@ def _negated_any(sentence: str) -> str | None:
 
 def squad_examples(path: Path, articles: set[int] | None, seed: int) -> list[Example]:
     """Examples from a SQuAD-format file's questions in ``articles`` (all when None)."""
-    rng = random.Random(seed)
-    questions = _squad_questions(path)
+    return _examples(_squad_questions(path), articles, random.Random(seed))
+
+
+def _examples(questions: Sequence[_Question], articles: set[int] | None, rng: random.Random) -> list[Example]:
     by_paragraph: dict[str, list[str]] = {}
     for q in questions:
         by_paragraph.setdefault(q.context, []).append(q.answer)

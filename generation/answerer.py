@@ -23,6 +23,7 @@ from ragqa.generation.conversation import Conversation, standalone_question
 from ragqa.generation.policy import AnswerPolicy
 from ragqa.generation.prompt import PackedPrompt, pack_prompt, refusal_text
 from ragqa.generation.sampling import SamplingParams
+from ragqa.generation.source_count import close_to_best
 from ragqa.generation.verify.grounding import reads_as_answer
 from ragqa.generation.verify.served import AnswerVerifier, Verification
 from ragqa.retrieval.filters import SearchFilter
@@ -220,7 +221,12 @@ class Answerer:
         )
         timings["retrieval"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieval_{k}": v for k, v in result.timings_ms.items() if k != "total"})
-        hits = distinct_hits(result.hits, wanted)
+        hits = close_to_best(
+            distinct_hits(result.hits, wanted),
+            result.hits,
+            min_k=self.settings.answer_min_k,
+            falloff=self.settings.answer_falloff,
+        )
         prepared = _Prepared(question, hits, timings, None, query, conversation.instructions)
         best_dense = max((h.scores.get("dense") or float("-inf") for h in hits), default=float("-inf"))
         if not hits:

@@ -164,6 +164,14 @@ class Settings(BaseSettings):
     llm_threads: int = Field(0, ge=0, description="llama.cpp threads; 0 = all cores.")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds before a generation request gives up.")
     answer_k: int = Field(5, ge=1, le=50, description="Retrieved chunks offered to the model as sources.")
+    answer_falloff: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Leave out a source whose dense score falls below this share of the way from the worst "
+        "retrieved candidate to the best (0 = off: always ANSWER_K sources).",
+    )
+    answer_min_k: int = Field(3, ge=1, le=50, description="Sources kept whatever ANSWER_FALLOFF says.")
     refusal_min_score: float | None = Field(
         None,
         description="Dense similarity below which nothing counts as relevant [per-embedder calibration].",

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ragqa.eval.halueval import HaluRecord
 from ragqa.eval.train_verifier import training_articles
-from ragqa.eval.verifier_data import _negated, _negated_chinese
+from ragqa.eval.verifier_data import _negated, _negated_chinese, halueval_examples
 
 
 @pytest.mark.parametrize(
@@ -37,3 +38,27 @@ def test_the_qa_eval_articles_and_the_validation_slice_are_not_trained_on() -> N
     cmrc = training_articles(Path("../shared/data/cmrc2018/cmrc2018_trial.squad.json"))
     assert not set(xquad) & set(range(7)) and 47 in xquad
     assert not set(cmrc) & set(range(100)) and 255 in cmrc
+
+
+def test_halueval_records_also_give_sentences_on_both_sides() -> None:
+    """HaluEval alone pairs short right answers with hallucinated sentences; the knowledge's own sentence
+    (supported) and that sentence with the answer swapped (not) break the length shortcut."""
+    knowledge = (
+        "The Harbour Light is a granite tower on Kerran Point. It was first lit in 1852 by Mara Voss. "
+        "Its keeper from 1901 was Tomas Reyes."
+    )
+    record = HaluRecord(
+        7,
+        knowledge,
+        "Who first lit the Harbour Light?",
+        "Mara Voss",
+        "The Harbour Light was first lit by Tomas Reyes.",
+    )
+    examples = halueval_examples([record], seed=0)
+    by_kind = {(e.kind, e.supported): e.claim for e in examples}
+    assert by_kind[("halueval", True)] == "Mara Voss"
+    assert by_kind[("sentence", True)] == "It was first lit in 1852 by Mara Voss."
+    swapped = by_kind[("sentence-intrinsic", False)]
+    assert swapped.startswith("It was first lit in 1852 by ") and "Mara Voss" not in swapped
+    assert by_kind[("negation", False)] == "It was not first lit in 1852 by Mara Voss."
+    assert halueval_examples([record], seed=0) == examples  # seeded
