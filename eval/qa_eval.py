@@ -387,6 +387,8 @@ def run_qa_eval(
             "backend": backend.name,
             "sampling": params.model_dump(),
             "answer_k": settings.answer_k,
+            "answer_falloff": settings.answer_falloff,
+            "answer_min_k": settings.answer_min_k,
             "collection": eval_settings.collection,
             "embedder": searcher.embedder.name,
             "signals": sorted(checker.signals) if checker else [],
