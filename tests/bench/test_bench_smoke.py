@@ -88,11 +88,16 @@ def test_answer_bench_smoke(tmp_path: Path) -> None:
 def test_context_bench_smoke(tmp_path: Path) -> None:
     stdout, result = _smoke("context", tmp_path, "--data-dir", str(tmp_path / "data"))
     rows = {r["strategy"]: r for r in result["results"]}
+    falloffs = {"falloff-0.3", "falloff-0.4", "falloff-0.5"}
     assert (
-        set(rows) == {"whole-5", "whole-3", "compressed-5", "compressed-3"}
+        set(rows) == {"whole-5", "whole-3", "compressed-5", "compressed-3", *falloffs}
         and rows["whole-5"]["x_default"] == 1
     )
     assert rows["compressed-5"]["prompt_tokens_mean"] < rows["whole-5"]["prompt_tokens_mean"]
+    tokens = {name: rows[name]["prompt_tokens_mean"] for name in rows}
+    # falloff keeps at least the first three sources and at most five, fewer as the bar rises
+    assert tokens["whole-3"] <= tokens["falloff-0.5"] <= tokens["falloff-0.4"] <= tokens["falloff-0.3"]
+    assert tokens["falloff-0.3"] <= tokens["whole-5"] and tokens["falloff-0.5"] < tokens["whole-5"]
     assert all(0 <= r["gold_in_prompt"] <= r["of"] == 10 for r in rows.values())
     assert "gold in prompt" in stdout
 
