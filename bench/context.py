@@ -35,7 +35,7 @@ from ragqa.generation.prompt import pack_prompt
 from ragqa.generation.source_count import close_to_best
 from ragqa.retrieval.service import open_searcher
 
-STRATEGIES = {  # sources, compressed, ANSWER_FALLOFF (with ANSWER_MIN_K 3)
+STRATEGIES = {  # sources, compressed, ANSWER_FALLOFF (with the settings' ANSWER_MIN_K)
     "whole-5": (5, False, 0.0),
     "whole-3": (3, False, 0.0),
     "compressed-5": (5, True, 0.0),
@@ -44,7 +44,6 @@ STRATEGIES = {  # sources, compressed, ANSWER_FALLOFF (with ANSWER_MIN_K 3)
     "falloff-0.4": (5, False, 0.4),
     "falloff-0.5": (5, False, 0.5),
 }
-MIN_K = 3
 
 
 def measure(
@@ -59,7 +58,8 @@ def measure(
     for _, question, golds in questions:
         ranked = searcher.search(question, k=10).hits
         for name, (k, compressed, falloff) in STRATEGIES.items():
-            hits, texts = close_to_best(distinct_hits(ranked, k), ranked, MIN_K, falloff), None
+            hits = close_to_best(distinct_hits(ranked, k), ranked, settings.answer_min_k, falloff)
+            texts = None
             if compressed:
                 kept = compress(question, hits)
                 hits, texts = kept.hits, kept.texts
