@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from ragqa.errors import InputError
 from ragqa.eval.faithfulness import AnswerCheck, check_answer
-from ragqa.eval.remembered_scores import RememberedScores
+from ragqa.eval.remembered_scores import RememberedMatches, RememberedScores
 from ragqa.eval.report import Report, Table
 from ragqa.generation.verify.checker import (
     ALL_SIGNALS,
@@ -153,6 +153,7 @@ def run_halueval(
     progress: bool = False,
 ) -> Report:
     records = load_halueval(path, limit, start)
+    matcher = RememberedMatches(matcher)  # the ablations and the threshold grid check the same claims again
     cached = CachedJudge(judge) if judge is not None else None
     started = time.perf_counter()
     remembered = RememberedScores(learned) if learned is not None else None
