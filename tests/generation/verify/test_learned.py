@@ -1,6 +1,6 @@
 """The learned claim verifier's pipeline, end to end on a tiny model trained here: synthetic examples from the
 shared data, fine-tuning, OpenVINO export with a checksummed manifest, loading, scoring and its place in the
-checker's cascade. (No trained model ships yet, so what a full model catches is not asserted here.)"""
+checker's cascade. (What the shipped model catches: test_shipped_verifier.py.)"""
 
 from __future__ import annotations
 
