@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from pathlib import Path
 
 from ragqa.config import Settings
 from ragqa.errors import ConfigError
@@ -14,17 +15,31 @@ DEFAULT_LOCAL_MODEL = "qwen2.5-coder-1.5b"
 DEFAULT_LOCAL_CONTEXT = 4096
 
 
-def backend_name(settings: Settings, *, bf16: bool | None = None) -> LlmBackendName:
-    """The backend ``settings`` ask for. ``auto`` is ``openvino`` for the packaged default model on a CPU that
-    computes in bfloat16 (AMX or AVX-512 BF16, where its 8-bit export answers about 3× sooner than the llama.cpp
-    wheel at the same quality: README, "Performance → OpenVINO"), and ``llamacpp`` otherwise — for any other GGUF
-    (OpenVINO's reader does not read every block type: the packaged 0.5B model's Q5_0, for one) and on CPUs where
-    that gain was never measured. ``bf16`` overrides the CPU check."""
+def backend_name(settings: Settings, *, fast: bool | None = None) -> LlmBackendName:
+    """The backend ``settings`` ask for. ``auto`` is ``openvino`` for the packaged default model on a CPU where its
+    8-bit export was measured faster than the llama.cpp wheel (:func:`openvino_pays_here`), and ``llamacpp``
+    otherwise — for any other GGUF (OpenVINO's reader does not read every block type: the packaged 0.5B model's
+    Q5_0, for one) and on CPUs where that gain was never measured. ``fast`` overrides the CPU check."""
     if settings.llm_backend != "auto":
         return settings.llm_backend
     if (settings.llm_model or DEFAULT_LOCAL_MODEL) != DEFAULT_LOCAL_MODEL:
         return "llamacpp"
-    return "openvino" if (cpu_computes_bf16() if bf16 is None else bf16) else "llamacpp"
+    return "openvino" if (openvino_pays_here() if fast is None else fast) else "llamacpp"
+
+
+def openvino_pays_here() -> bool:
+    """A CPU that computes in bfloat16 (AMX or AVX-512 BF16: about 3× sooner answers than the wheel, README
+    "Performance → OpenVINO") or has AVX-512 without it (2.5× to the first token, 1.4× decode:
+    bench/results/runtimes-openvino-nobf16.json). AVX2-only CPUs were never measured."""
+    return cpu_computes_bf16() or cpu_has_avx512()
+
+
+@cache
+def cpu_has_avx512() -> bool:
+    try:
+        return "avx512f" in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").split()
+    except OSError:  # not Linux: unknown, so not assumed
+        return False
 
 
 @cache
