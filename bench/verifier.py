@@ -1,12 +1,14 @@
-"""How long checking one claim takes: the learned verifier (OpenVINO, the claims of an answer in one batch)
-against the LLM judge a user would otherwise ask (the packaged answer model on llama.cpp, one call per claim),
-and the word-overlap + embedding cascade that runs on every answer anyway.
+"""How long checking one claim takes: the binding verifier (trees over word positions, the claims of an answer
+together) and the learned verifier (OpenVINO, one batch per answer; when a model is there) against the LLM judge
+a user would otherwise ask (the packaged answer model on llama.cpp, one call per claim), and the word-overlap +
+embedding cascade that runs on every answer anyway.
 
 Claims are those of HaluEval QA records 1600–1999 (right and hallucinated answers), which neither the verifier
 nor its thresholds were fitted on.
 
     python bench/verifier.py                 # 400 records; the judge on the first 20 claims
     python bench/verifier.py --smoke         # 10 records, the 0.5B judge on 2 claims (CI)
+    python bench/verifier.py --model DIR     # also a learned verifier trained by `ragqa train verifier`
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from ragqa.config import load_settings
 from ragqa.eval.halueval import load_halueval
 from ragqa.generation.llamacpp_backend import LlamaCppBackend
 from ragqa.generation.models import resolve_model_file
+from ragqa.generation.verify.binding_model import shipped_binding
 from ragqa.generation.verify.checker import CHEAP_SIGNALS, SupportChecker
 from ragqa.generation.verify.claims import split_claims
 from ragqa.generation.verify.judge import LLMJudge
-from ragqa.generation.verify.learned import MODEL_DIR, LearnedVerifier
+from ragqa.generation.verify.learned import MANIFEST, MODEL_DIR, LearnedVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.embedders import ENGLISH, get_embedder
 
@@ -58,14 +61,23 @@ def main() -> None:
     answers = [a for a in answers if a[0]]
     n_claims = sum(len(c) for c, _, _ in answers)
 
-    verifier = LearnedVerifier(args.model, threads=args.threads)
-    verifier.load()
-    verifier.score_claims(answers[0][0], [answers[0][1]], answers[0][2])  # warm up
     learned_ms: list[float] = []
+    if (args.model / MANIFEST).is_file():
+        verifier = LearnedVerifier(args.model, threads=args.threads)
+        verifier.load()
+        verifier.score_claims(answers[0][0], [answers[0][1]], answers[0][2])  # warm up
+        for claims, source, question in answers:
+            t0 = time.perf_counter()
+            verifier.score_claims(claims, [source], question)
+            learned_ms += [(time.perf_counter() - t0) * 1000 / len(claims)] * len(claims)
+
+    binding = shipped_binding()
+    binding.score_claims(answers[0][0], [answers[0][1]], answers[0][2])  # warm up (jieba, the weights)
+    binding_ms: list[float] = []
     for claims, source, question in answers:
         t0 = time.perf_counter()
-        verifier.score_claims(claims, [source], question)
-        learned_ms += [(time.perf_counter() - t0) * 1000 / len(claims)] * len(claims)
+        binding.score_claims(claims, [source], question)
+        binding_ms += [(time.perf_counter() - t0) * 1000 / len(claims)] * len(claims)
 
     settings = load_settings()
     cascade = SupportChecker(SentenceMatcher(get_embedder(settings, ENGLISH)), None, CHEAP_SIGNALS)
@@ -92,11 +104,18 @@ def main() -> None:
         backend.close()
 
     rows: list[dict[str, Any]] = [
-        {
-            "checker": "learned verifier (OpenVINO, batched per answer)",
-            "claims": len(learned_ms),
-            **percentiles(learned_ms),
-        },
+        {"checker": "binding verifier (per answer)", "claims": len(binding_ms), **percentiles(binding_ms)},
+        *(
+            [
+                {
+                    "checker": "learned verifier (OpenVINO, batched per answer)",
+                    "claims": len(learned_ms),
+                    **percentiles(learned_ms),
+                }
+            ]
+            if learned_ms
+            else []
+        ),
         {"checker": "lexical + embedding cascade", "claims": len(cascade_ms), **percentiles(cascade_ms)},
         {
             "checker": f"LLM judge ({args.judge_model}, llama.cpp)",
@@ -104,8 +123,11 @@ def main() -> None:
             **percentiles(judge_ms),
         },
     ]
-    ratio = rows[2]["p50_ms"] / rows[0]["p50_ms"] if rows[0]["p50_ms"] else None
+    judge_p50 = rows[-1]["p50_ms"]
+    ratio = judge_p50 / rows[1]["p50_ms"] if learned_ms and rows[1]["p50_ms"] else None
+    binding_ratio = judge_p50 / rows[0]["p50_ms"] if rows[0]["p50_ms"] else None
     print(table(["checker", "claims", "p50 ms", "p95 ms", "p99 ms"], [list(r.values()) for r in rows]))
+    print(f"LLM judge p50 / binding verifier p50: {binding_ratio:.0f}x" if binding_ratio else "")
     print(f"LLM judge p50 / learned verifier p50: {ratio:.0f}x" if ratio else "")
     write_json(
         out,
@@ -117,6 +139,7 @@ def main() -> None:
             "threads": args.threads,
             "rows": rows,
             "judge_over_learned_p50": round(ratio, 1) if ratio else None,
+            "judge_over_binding_p50": round(binding_ratio, 1) if binding_ratio else None,
             "target_per_claim_ms": 20,
         },
     )

@@ -3,8 +3,8 @@
 Per question (:mod:`ragqa.eval.verifier_data`): the gold answer and its sentence must pass; another span of the
 same paragraph (*intrinsic*: every word is in the sources, only the relation is wrong), a span from another
 article (*extrinsic*), the sentence with its answer swapped, or negated, must be flagged. Checked as the
-serving path checks (word overlap, embeddings for the claims it leaves open), and — when a learned verifier
-model is there — with it added, so the report shows what it catches. Run it on
+serving path checks (word overlap, embeddings for the claims it leaves open), with the binding verifier added,
+and — when a learned verifier model is there — with it added, so the report shows what each catches. Run it on
 articles the verifier did not train on: XQuAD articles 0–6 (``--articles 0-6``), or all of CMRC 2018 trial.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -20,19 +21,14 @@ from ragqa.eval.halueval import detection_metrics
 from ragqa.eval.remembered_scores import RememberedMatches, RememberedScores
 from ragqa.eval.report import Report, Table
 from ragqa.eval.verifier_data import Example, squad_examples
-from ragqa.generation.verify.checker import (
-    CHEAP_SIGNALS,
-    LEARNED_PROMOTE,
-    LEARNED_VETO,
-    SupportChecker,
-    cheap_signals,
-)
+from ragqa.generation.verify.checker import CHEAP_SIGNALS, SupportChecker, cheap_signals
 from ragqa.generation.verify.learned import LearnedVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
 
 # The learned signal's thresholds tried by ``--sweep`` (run it on a validation slice: CMRC trial 53–99).
 SWEEP_VETOES = (0.05, 0.1, 0.2, 0.3, 0.5)
 SWEEP_PROMOTES = (0.5, 0.8, 0.95)
+SWEEP_BINDING_VETOES = (0.05, 0.1, 0.15, 0.2, 0.3)
 
 
 def run_swaps(
@@ -50,26 +46,28 @@ def run_swaps(
 ) -> Report:
     started = time.perf_counter()
     examples = squad_examples(path, articles, seed)[: limit or None]
-    configs: dict[str, tuple[frozenset[str], float, float]] = {
-        "lexical+embedding": (CHEAP_SIGNALS, LEARNED_VETO, LEARNED_PROMOTE)
+    # name → the checker's signals and thresholds
+    configs: dict[str, dict[str, Any]] = {
+        "lexical+embedding": {"signals": CHEAP_SIGNALS},
+        "lexical+embedding+binding": {"signals": cheap_signals(False, binding=True)},
     }
+    for bind_veto in SWEEP_BINDING_VETOES if sweep else ():
+        configs[f"binding veto {bind_veto}"] = {"signals": cheap_signals(False, True), "bind_veto": bind_veto}
     remembered = RememberedScores(learned) if learned is not None else None
     matcher = RememberedMatches(matcher)  # every configuration checks the same claims
     if learned is not None:
-        configs["lexical+embedding+learned"] = (cheap_signals(True), LEARNED_VETO, LEARNED_PROMOTE)
+        configs["lexical+embedding+learned"] = {"signals": cheap_signals(True)}
         for veto in SWEEP_VETOES if sweep else ():
             for promote in SWEEP_PROMOTES:
-                configs[f"learned veto {veto} promote {promote}"] = (cheap_signals(True), veto, promote)
+                configs[f"learned veto {veto} promote {promote}"] = {
+                    "signals": cheap_signals(True),
+                    "veto": veto,
+                    "promote": promote,
+                }
     flagged: dict[str, list[bool]] = {}
-    for name, (signals, veto, promote) in configs.items():
+    for name, config in configs.items():
         checker = SupportChecker(
-            matcher,
-            None,
-            signals,
-            embed_unsettled_only=True,
-            learned=remembered,
-            veto=veto,
-            promote=promote,
+            matcher, None, embed_unsettled_only=True, learned=remembered, **config
         )  # as served
         flagged[name] = [
             check_answer(checker, e.claim, list(e.sources), question=e.question).hallucinated

@@ -167,7 +167,11 @@ class Answerer:
     @property
     def verifier(self) -> AnswerVerifier:
         if self._verifier is None:
-            self._verifier = AnswerVerifier(self.retriever.embedder, learned=self.settings.verify_learned)
+            self._verifier = AnswerVerifier(
+                self.retriever.embedder,
+                learned=self.settings.verify_learned,
+                binding=self.settings.verify_binding,
+            )
         return self._verifier
 
     @property

@@ -694,6 +694,7 @@ def eval_hallucination(
             limit=limit,
             start=start,
             learned=learned,
+            binding=settings.verify_binding,
             judge_sample=judge_sample,
             out=out,
             data_dir=settings.data_dir,
@@ -735,8 +736,8 @@ def eval_swaps(
         bool,
         typer.Option(
             "--sweep",
-            help="Also try the learned signal's veto/promote thresholds on a grid (pick them on a validation "
-            "slice, e.g. CMRC trial 53-99).",
+            help="Also try the binding verifier's veto thresholds (and the learned one's veto/promote, with "
+            "--verifier) on a grid (pick them on a validation slice, e.g. CMRC trial 53-99).",
         ),
     ] = False,
     data_dir: DataDir = None,
@@ -755,8 +756,6 @@ def eval_swaps(
         raise InputError(f"cannot read {squad}: {exc.strerror}") from exc
     embedder = get_embedder(settings, MULTILINGUAL if CJK_CHAR.search(sample) else ENGLISH)
     learned = _learned_verifier(verifier)
-    if sweep and learned is None:
-        raise InputError("--sweep needs a learned verifier: none ships yet, so name one with --verifier")
     report = run_swaps(
         squad,
         SentenceMatcher(embedder),
@@ -845,6 +844,46 @@ def train_verifier(
     typer.echo(
         f"claim verifier written to {out} ({trained['examples']} examples, {trained['epochs']} epochs, "
         f"{trained['seconds']:.0f} s; sha256 {manifest['sha256'][:12]}…)"
+    )
+
+
+@train_app.command("binding")
+def train_binding(
+    halueval: Annotated[
+        Path, typer.Option("--halueval", help="HaluEval QA records (0–1199 are used).")
+    ] = Path("../shared/data/halueval/qa_dev.jsonl"),
+    squad: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--squad",
+            help="SQuAD-format JSON for synthetic examples (repeatable; XQuAD articles 7+, CMRC trial 100+ are "
+            "used; default XQuAD en and zh and CMRC 2018 trial from ../shared/data).",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Where the weights go (JSON).")] = Path(
+        "generation/verify/binding.json"
+    ),
+    seed: Annotated[int, typer.Option(help="Seeds the swaps and the trees.")] = 0,
+) -> None:
+    """Rebuild the binding verifier's weights (gradient-boosted trees, under a minute) from the shared data."""
+    from ragqa.eval.train_binding import BindingTrainConfig
+    from ragqa.eval.train_binding import train_binding as train
+
+    shared = Path("../shared/data")
+    default_squad = [
+        shared / "xquad" / "xquad.en.json",
+        shared / "xquad" / "xquad.zh.json",
+        shared / "cmrc2018" / "cmrc2018_trial.squad.json",
+    ]
+    for path in [halueval, *(squad or default_squad)]:
+        if not path.is_file():
+            raise InputError(f"{path} does not exist (the shared data sets live in ../shared/data)")
+    written = train(BindingTrainConfig(halueval, squad or default_squad, out, seed))
+    trained = written["trained"]
+    typer.echo(
+        f"binding verifier written to {out} ({trained['examples']} grounded examples of {trained['of']}, "
+        f"{written['seconds']:.0f} s)\nsha256 {written['sha256']} (pin it as WEIGHTS_SHA256 in "
+        "generation/verify/binding_model.py to ship it)"
     )
 
 

@@ -204,6 +204,12 @@ class Settings(BaseSettings):
         "the sources but whose relation is not, and pass a paraphrase. Off: no trained model ships yet (its "
         "weights go in generation/verify/model/, built by `ragqa train verifier`).",
     )
+    verify_binding: bool = Field(
+        True,
+        description="Add the binding verifier (English and Chinese, well under a millisecond per claim) to the "
+        "checks: it vetoes a claim whose words are all in the sources but whose added detail stands in a sentence "
+        "about something else (another span of the same paragraph in the answer's place).",
+    )
     policy_file: Path | None = Field(None, description="YAML answer policy (deny / canned / output checks).")
 
     # REST API

@@ -218,3 +218,7 @@ def test_a_built_wheel_holds_every_package_and_the_page() -> None:
     page_files = {p.name for p in (REPO / "api" / "static").iterdir()}
     assert {"index.html", "app.js", "app.css"} <= page_files
     assert setup["package-data"]["ragqa.api"] == ["static/*"]
+    assert setup["package-data"]["ragqa.generation.verify"] == [
+        "binding.json"
+    ]  # the binding verifier's weights
+    assert (REPO / "generation" / "verify" / "binding.json").is_file()

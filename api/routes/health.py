@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from ragqa.api.deps import ServicesDep
 from ragqa.api.schemas import HealthResponse
 from ragqa.errors import RagqaError
+from ragqa.generation.verify.binding_model import shipped_binding
 from ragqa.generation.verify.learned import default_verifier
 from ragqa.types import EMBEDDED_BACKENDS
 
@@ -45,6 +46,12 @@ async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
             checks["generation"] = f"{services.preload_error.code}: {services.preload_error}"
         else:
             checks["generation"] = "ok: embedded model loads on the first question"
+        if services.settings.verify != "off" and services.settings.verify_binding:
+            try:
+                shipped_binding()  # its weights' checksum, once per process
+                checks["binding"] = "ok"
+            except RagqaError as exc:
+                checks["binding"] = f"{exc.code}: {exc}"
         if services.settings.verify != "off" and services.settings.verify_learned:
             try:
                 default_verifier().load()  # checksum and compile, once per process

@@ -7,6 +7,8 @@ Signals, each measurable on its own (``signals`` picks them, for ablations):
 - ``embedding``: cosine similarity of the claim (after its question) to the best source sentence;
 - ``llm``: a one-word verdict from the generation backend (:mod:`ragqa.generation.verify.judge`);
 - ``learned``: P(supported) from the learned cross-encoder (:mod:`ragqa.generation.verify.learned`; English and Chinese).
+- ``binding``: P(bound) from the binding verifier (:mod:`ragqa.generation.verify.binding_model`): does what the
+  claim adds stand in the sentence that says what the claim is about (English and Chinese)?
 
 Combined, they form a cascade: the cheap signals settle the clear cases (new content fully present → supported;
 most of it absent → not supported); only the uncertain middle band costs an LLM call. A claim that is not
@@ -16,6 +18,8 @@ Thresholds were picked on HaluEval QA records 0–399 (see the README's hallucin
 signal can overrule the lexical one both ways: it vetoes a lexically grounded claim it scores very unlikely
 (words all present, relation wrong: *contradicted*), and it passes an uncertain-band claim it scores very
 likely (a paraphrase); its two thresholds were picked on HaluEval records 1200–1599, which it was not trained on.
+The binding signal only vetoes: a lexically grounded claim whose added words stand in sentences about something
+else (another span of the same paragraph in the answer's place) is *contradicted*.
 """
 
 from __future__ import annotations
@@ -24,13 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ragqa.generation.verify.binding_model import shipped_binding
 from ragqa.generation.verify.claims import Claim
 from ragqa.generation.verify.grounding import LexicalGrounding, SourceGrounding
 from ragqa.generation.verify.judge import LLMJudge, Verdict
 from ragqa.generation.verify.learned import ClaimScorer, default_verifier
 from ragqa.generation.verify.similarity import SentenceMatch, SentenceMatcher
 
-Signal = Literal["lexical", "embedding", "llm", "learned"]
+Signal = Literal["lexical", "embedding", "llm", "learned", "binding"]
 # Everything that ships ready to use; "learned" joins when a trained model is there (``cheap_signals``).
 ALL_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding", "llm"})
 # The default: on HaluEval QA (4,000 answers) lexical+embedding reached accuracy 0.853 and adding the packaged
@@ -39,9 +44,11 @@ ALL_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding", "llm"})
 CHEAP_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding"})
 
 
-def cheap_signals(learned: bool) -> frozenset[Signal]:
-    """The signals that run on every answer: word overlap and embeddings, and the learned verifier if wanted."""
-    return CHEAP_SIGNALS | {"learned"} if learned else CHEAP_SIGNALS
+def cheap_signals(learned: bool, binding: bool = False) -> frozenset[Signal]:
+    """The signals that run on every answer: word overlap and embeddings, and the learned and binding
+    verifiers if wanted."""
+    extra: set[Signal] = {"learned"} if learned else set()
+    return CHEAP_SIGNALS | extra | ({"binding"} if binding else set())
 
 
 GROUNDED_COVERAGE = 0.9  # ≥: the claim's new words are in the sources
@@ -68,6 +75,8 @@ CORROBORATING: dict[str, float] = {"e5-multilingual": 0.95}
 # PROMOTE an uncertain-band claim (nothing missing) is supported; alone (no lexical signal) 0.5 decides.
 LEARNED_VETO = 0.05
 LEARNED_PROMOTE = 0.95
+# The binding verifier's P(bound): below it a lexically grounded claim is contradicted.
+BINDING_VETO = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +88,7 @@ class ClaimCheck:
     match: SentenceMatch | None
     judge: Verdict | None  # the LLM's verdict when it was asked
     learned: float | None = None  # the learned verifier's P(supported), when it scored the claim
+    bound: float | None = None  # the binding verifier's P(bound), when it scored the claim
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -100,10 +110,11 @@ class ClaimCheck:
             "best_sentence": self.match.sentence if self.match else "",
             "judge": self.judge,
             "learned": round(self.learned, 4) if self.learned is not None else None,
+            "bound": round(self.bound, 4) if self.bound is not None else None,
         }
 
 
-def _grounded(lex: LexicalGrounding) -> bool:
+def is_grounded(lex: LexicalGrounding) -> bool:
     """The claim's new words are in the sources, together, and none of its numbers or names is missing."""
     return lex.coverage >= GROUNDED_COVERAGE and not lex.details_missing and lex.locality >= LOCAL_SHARE
 
@@ -119,6 +130,8 @@ class SupportChecker:
         learned: ClaimScorer | None = None,
         veto: float = LEARNED_VETO,
         promote: float = LEARNED_PROMOTE,
+        binding: ClaimScorer | None = None,
+        bind_veto: float = BINDING_VETO,
     ) -> None:
         if not signals:
             raise ValueError("at least one signal is needed")
@@ -131,6 +144,8 @@ class SupportChecker:
         self.signals = signals
         self.learned = (learned or default_verifier()) if "learned" in signals else None
         self.veto, self.promote = veto, promote
+        self.binding = (binding or shipped_binding()) if "binding" in signals else None
+        self.bind_veto = bind_veto
         # Serving: a claim the lexical signal settles as supported keeps that verdict whatever the embedding
         # says (without the judge), so only the other claims pay for embedding source sentences — and only
         # those of the sources they cite (the lexical signal still reads all of them).
@@ -160,7 +175,7 @@ class SupportChecker:
             wanted = [
                 i
                 for i, lex in enumerate(lexical)
-                if not (self.embed_unsettled_only and lex is not None and _grounded(lex))
+                if not (self.embed_unsettled_only and lex is not None and is_grounded(lex))
             ]
             for group, among in self._match_groups(claims, wanted, len(sources)):
                 found = self.matcher.best(
@@ -172,9 +187,15 @@ class SupportChecker:
         scores: list[float | None] = [None] * len(claims)
         if self.learned is not None:
             scores = self.learned.score_claims([c.text for c in claims], sources, question)
+        bound: list[float | None] = [None] * len(claims)
+        if self.binding is not None:  # only grounded claims can be vetoed, so only they are scored
+            grounded = [i for i, lex in enumerate(lexical) if lex is not None and is_grounded(lex)]
+            found = self.binding.score_claims([claims[i].text for i in grounded], sources, question)
+            for i, p in zip(grounded, found, strict=True):
+                bound[i] = p
         return [
-            self._decide(c, lex, m, p, sources, question)
-            for c, lex, m, p in zip(claims, lexical, matches, scores, strict=True)
+            self._decide(c, lex, m, p, b, sources, question)
+            for c, lex, m, p, b in zip(claims, lexical, matches, scores, bound, strict=True)
         ]
 
     def _match_groups(
@@ -209,6 +230,7 @@ class SupportChecker:
         lex: LexicalGrounding | None,
         match: SentenceMatch | None,
         learned: float | None,
+        bound: float | None,
         sources: Sequence[str],
         question: str,
     ) -> ClaimCheck:
@@ -216,7 +238,7 @@ class SupportChecker:
         on_topic = match is not None and match.score >= self.on_topic
 
         def done(verdict: Verdict, by: str, judged: Verdict | None = None) -> ClaimCheck:
-            return ClaimCheck(claim, verdict, by, lex, match, judged, learned)
+            return ClaimCheck(claim, verdict, by, lex, match, judged, learned, bound)
 
         def unsupported(by: str) -> ClaimCheck:
             conflicting = lex is not None and lex.details_missing and (on_topic or not use_embedding)
@@ -231,9 +253,11 @@ class SupportChecker:
             assert match is not None
             return done("supported" if match.score >= self.supportive else "unverifiable", "embedding")
 
-        grounded = _grounded(lex)
+        grounded = is_grounded(lex)
         if grounded and learned is not None and learned < self.veto:
             return done("contradicted", "lexical+learned")  # its words are there, their relation is not
+        if grounded and bound is not None and bound < self.bind_veto:
+            return done("contradicted", "lexical+binding")  # its words are there, said of something else
         if grounded and (not use_embedding or on_topic or "llm" not in self.signals):
             return done("supported", "lexical")
         if lex.coverage < UNGROUNDED_COVERAGE:

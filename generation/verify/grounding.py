@@ -346,5 +346,15 @@ def reads_as_answer(question: str, text: str) -> bool:
     return overlap.adds and overlap.share >= ANSWER_SHARE
 
 
+# The word reading other checks share (:mod:`ragqa.generation.verify.binding`).
+content_words, normal_form, positional_words, present, word_tokens = (
+    _content,
+    _normal,
+    _positional,
+    _present,
+    _tokens,
+)
+
+
 def lexical_grounding(claim: str, sources: str, question: str = "") -> LexicalGrounding:
     return SourceGrounding(sources, question).check(claim)

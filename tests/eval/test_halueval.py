@@ -31,7 +31,13 @@ def test_cheap_signals_on_real_records(embedder: Embedder, halueval_small: Path,
     assert m["accuracy"] >= 0.75 and m["f1"] >= 0.7  # lexical grounding alone is ~0.86 on records 0-399
     assert m["llm_calls"] == 0
     ablation = next(t for t in report.tables if t.title.startswith("Ablation"))
-    assert [r[0] for r in ablation.rows] == ["lexical", "embedding", "lexical+embedding"]
+    names = ["lexical", "embedding", "lexical+embedding", "lexical+binding", "lexical+embedding+binding"]
+    assert [r[0] for r in ablation.rows] == names
+    assert report.config["signals"] == ["binding", "embedding", "lexical"]  # as served: binding on by default
+    rows = {r[0]: r for r in ablation.rows}
+    assert rows["lexical+embedding+binding"][2] == pytest.approx(m["accuracy"])  # the main run is that row
+    grid = next(t for t in report.tables if t.title.startswith("Binding verifier thresholds"))
+    assert [r[0] for r in grid.rows] == [0.05, 0.1, 0.15, 0.2, 0.3]
     data = json.loads((tmp_path / "run" / "report.json").read_text())
     assert data["kind"] == "hallucination" and set(data["metrics"]) >= {
         "accuracy",

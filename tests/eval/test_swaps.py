@@ -33,6 +33,11 @@ def test_swaps_report_from_the_command(shared_data: Path, tmp_path: Path) -> Non
     # a span from another article brings words the paragraph lacks: word overlap flags nearly all of them,
     # while it passes the gold answers
     assert m["lexical+embedding.flagged.extrinsic"] >= 0.8 and m["lexical+embedding.flagged.gold"] <= 0.2
+    # the binding verifier only adds vetoes: it flags every swap word overlap flags, and no more gold answers
+    # than the 0.5% of CMRC's it flagged at its threshold (none of these 40)
+    for i in report["items"]:
+        assert i["lexical+embedding+binding"] >= i["lexical+embedding"]
+    assert m["lexical+embedding+binding.flagged.gold"] == 0.0
     items = report["items"]
     assert len(items) == 40 and all(isinstance(i["lexical+embedding"], bool) for i in items)
     bad = _swaps("--squad", squad, "--articles", "x-y")
@@ -44,7 +49,7 @@ def test_a_trained_verifier_is_measured_with_a_sweep_of_its_thresholds(
 ) -> None:
     """``--verifier`` measures a model folder (what a training run just wrote); ``--sweep`` adds one row per
     veto/promote pair, to pick them on a validation slice."""
-    from ragqa.eval.swaps import SWEEP_PROMOTES, SWEEP_VETOES
+    from ragqa.eval.swaps import SWEEP_BINDING_VETOES, SWEEP_PROMOTES, SWEEP_VETOES
 
     out, data = tmp_path / "swaps", str(tmp_path / "data")
     squad = str(shared_data / "xquad" / "xquad.en.json")
@@ -53,8 +58,10 @@ def test_a_trained_verifier_is_measured_with_a_sweep_of_its_thresholds(
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads((out / "report.json").read_text())
     rows = report["tables"][0]["rows"]
-    assert len(rows) == 2 + len(SWEEP_VETOES) * len(SWEEP_PROMOTES)
-    assert [r[0] for r in rows[:2]] == ["lexical+embedding", "lexical+embedding+learned"]
+    assert len(rows) == 3 + len(SWEEP_BINDING_VETOES) + len(SWEEP_VETOES) * len(SWEEP_PROMOTES)
+    names = [r[0] for r in rows]
+    assert names[:2] == ["lexical+embedding", "lexical+embedding+binding"]
+    assert "lexical+embedding+learned" in names and "binding veto 0.2" in names
     m = report["metrics"]
     assert 0.0 <= m["learned alone.accuracy"] <= 1.0 and "learned veto 0.5 promote 0.5.recall" in m
     no_model = _swaps("--squad", squad, "--articles", "0-0", "--limit", "4",
