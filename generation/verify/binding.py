@@ -14,6 +14,7 @@ added words the anchor lacks. :mod:`ragqa.generation.verify.binding_model` turns
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 
@@ -56,6 +57,23 @@ BARE = 3  # a claim of this many content words or fewer is a bare answer
 NEAR = 3  # words either side that stand "near" a word (content words and numbers, in order)
 
 
+# A sentence that opens with one of these is about what the sentence before it named ("The Broncos defeated the
+# Steelers. They then beat the Patriots…"): it is read together with that sentence.
+_PRONOUN_OPENING = re.compile(
+    r"^\W*(?:(?:he|she|it|they|his|her|its|their|this|these|those|there)\b|他们|她们|它们|他|她|它|其|该|此)",
+    re.IGNORECASE,
+)
+
+
+def _resolved(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence spans, each that opens with a pronoun widened to start where the sentence before it starts."""
+    out: list[tuple[int, int]] = []
+    for i, (a, b) in enumerate(spans):
+        opens_with_pronoun = i > 0 and _PRONOUN_OPENING.match(text[a:b]) is not None
+        out.append((spans[i - 1][0], b) if opens_with_pronoun else (a, b))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class _Unit:
     tokens: frozenset[str]
@@ -71,7 +89,7 @@ class SourceSentences:
         self.words: list[list[str]] = []  # each sentence's content words and numbers, in order
         for source in sources:
             text = normal_form(source)
-            spans = split_sentences(text)
+            spans = _resolved(text, split_sentences(text))
             units = [_Unit(frozenset(word_tokens(text[a:b])), text[a:b].lower()) for a, b in spans]
             self.sentences += units
             self.words += [positional_words(text[a:b]) for a, b in spans]
