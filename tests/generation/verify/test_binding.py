@@ -60,7 +60,7 @@ CASES = {
     ],
     "zh": [
         (
-            "青石镇天文台建在镇北的山坡上。王丽华于1931年创建了这座天文台。她的学生李建国后来写了一本小镇的历史。",
+            "青石镇天文台建在镇北的山坡上。王丽华于1931年创建了这座天文台。李建国是她的学生，后来写了一本小镇的历史。",
             "谁创建了青石镇天文台？",
             "王丽华创建了青石镇天文台。",
             "李建国创建了青石镇天文台。",
@@ -94,6 +94,19 @@ def test_an_added_detail_from_another_sentence_is_outside_the_anchor(language: s
         kept, moved = sentences.bind(right), sentences.bind(swapped)
         assert kept.outside == 0 and kept.deficit == 0, right
         assert moved.outside > 0, swapped  # the sentence most about the claim lacks its added detail
+
+
+def test_a_sentence_opening_with_a_pronoun_is_read_with_the_one_before() -> None:
+    """ "They" is the Broncos: a right answer that names them is bound, in English and in Chinese."""
+    english = SourceSentences(
+        ["The Broncos defeated the Steelers in the divisional round. They then beat the Patriots 20-18."],
+        "Who did the Broncos beat in the AFC Championship Game?",
+    )
+    assert english.bind("The Broncos beat the Patriots 20-18.").outside == 0
+    chinese = SourceSentences(
+        ["野马队在分区赛击败了钢人队。他们随后以20比18战胜了爱国者队。"], "野马队战胜了谁？"
+    )
+    assert chinese.bind("野马队以20比18战胜了爱国者队。").outside == 0
 
 
 def test_a_claim_that_adds_nothing_has_nothing_to_bind() -> None:
