@@ -74,7 +74,8 @@ def test_readyz_loads_no_model_and_tells_strangers_nothing(live_server: ServerFa
     stranger = httpx.get(f"{server.url}/readyz")
     assert stranger.json()["checks"] == {} and not services.backend_loaded
     known = httpx.get(f"{server.url}/readyz", headers={"X-API-Key": "s3cret"}).json()
-    assert set(known["checks"]) == {"index", "generation"} and not services.backend_loaded
+    assert set(known["checks"]) == {"index", "generation", "binding"} and not services.backend_loaded
+    assert known["checks"]["binding"] == "ok"  # the binding verifier's weights match their checksum
     assert known["checks"]["generation"].startswith("ok: embedded model loads on the first question")
 
 
