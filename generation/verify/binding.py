@@ -7,8 +7,10 @@ Panthers, defense, points) does not hold 88, and the only sentences that do are 
 
 Per claim, the features (:class:`Binding`) compare the anchor with the best sentence holding each word the claim
 adds to its question: the largest *deficit* (how much less about the claim that sentence is), for single
-sentences and for a sentence with its neighbour (a pronoun's referent is often one back), and the share of
-added words the anchor lacks. :mod:`ragqa.generation.verify.binding_model` turns them into P(bound).
+sentences, for a sentence with its neighbour, and with the question's words alone; the share of added words the
+anchor lacks; and how far apart the claim's consecutive words stand in the anchor (a swap inside one sentence).
+A sentence that opens with a pronoun is read with the one before it ("They then beat the Patriots" after "The
+Broncos defeated the Steelers"). :mod:`ragqa.generation.verify.binding_model` turns the features into P(bound).
 """
 
 from __future__ import annotations
