@@ -151,7 +151,7 @@ def run_halueval(
     limit: int | None = None,
     start: int = 0,
     learned: LearnedVerifier | None = None,
-    binding: bool = True,
+    binding: bool = False,
     judge_sample: int = 250,
     out: Path | None = None,
     data_dir: Path = Path(".ragqa"),
@@ -166,7 +166,7 @@ def run_halueval(
     signals = (
         (ALL_SIGNALS if cached else CHEAP_SIGNALS)
         | ({"learned"} if use_learned else set())
-        | ({"binding"} if binding else set())  # as served (RAGQA_VERIFY_BINDING)
+        | ({"binding"} if binding else set())  # as served with RAGQA_VERIFY_BINDING
     )
     main = SupportChecker(matcher, cached, signals, learned=remembered)
     checks = [

@@ -205,10 +205,11 @@ class Settings(BaseSettings):
         "weights go in generation/verify/model/, built by `ragqa train verifier`).",
     )
     verify_binding: bool = Field(
-        True,
+        False,
         description="Add the binding verifier (English and Chinese, well under a millisecond per claim) to the "
         "checks: it vetoes a claim whose words are all in the sources but whose added detail stands in a sentence "
-        "about something else (another span of the same paragraph in the answer's place).",
+        "about something else (another span of the same paragraph in the answer's place). Off by default: it "
+        "also vetoes some right answers that paraphrase (使用 for the source's 用) or repeat a heading.",
     )
     policy_file: Path | None = Field(None, description="YAML answer policy (deny / canned / output checks).")
 

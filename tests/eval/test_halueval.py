@@ -25,7 +25,7 @@ def test_detection_metrics() -> None:
 
 
 def test_cheap_signals_on_real_records(embedder: Embedder, halueval_small: Path, tmp_path: Path) -> None:
-    report = run_halueval(halueval_small, SentenceMatcher(embedder), None, out=tmp_path / "run")
+    report = run_halueval(halueval_small, SentenceMatcher(embedder), None, out=tmp_path / "run", binding=True)
     m = report.metrics
     assert m["answers"] == 60 and m["tp"] + m["fp"] + m["tn"] + m["fn"] == 60
     assert m["accuracy"] >= 0.75 and m["f1"] >= 0.7  # lexical grounding alone is ~0.86 on records 0-399
@@ -33,7 +33,7 @@ def test_cheap_signals_on_real_records(embedder: Embedder, halueval_small: Path,
     ablation = next(t for t in report.tables if t.title.startswith("Ablation"))
     names = ["lexical", "embedding", "lexical+embedding", "lexical+binding", "lexical+embedding+binding"]
     assert [r[0] for r in ablation.rows] == names
-    assert report.config["signals"] == ["binding", "embedding", "lexical"]  # as served: binding on by default
+    assert report.config["signals"] == ["binding", "embedding", "lexical"]  # as served with VERIFY_BINDING
     rows = {r[0]: r for r in ablation.rows}
     assert rows["lexical+embedding+binding"][2] == pytest.approx(m["accuracy"])  # the main run is that row
     grid = next(t for t in report.tables if t.title.startswith("Binding verifier thresholds"))
