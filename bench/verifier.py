@@ -29,9 +29,20 @@ from ragqa.generation.verify.binding_model import shipped_binding
 from ragqa.generation.verify.checker import CHEAP_SIGNALS, SupportChecker
 from ragqa.generation.verify.claims import split_claims
 from ragqa.generation.verify.judge import LLMJudge
-from ragqa.generation.verify.learned import MANIFEST, MODEL_DIR, LearnedVerifier
+from ragqa.generation.verify.learned import MANIFEST, MODEL_DIR, ClaimScorer, LearnedVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.embedders import ENGLISH, get_embedder
+
+
+def _per_claim_ms(scorer: ClaimScorer, answers: list[tuple[list[str], str, str]]) -> list[float]:
+    """Each answer's claims scored together, after one warm-up answer; the time shared out per claim."""
+    scorer.score_claims(answers[0][0], [answers[0][1]], answers[0][2])
+    out: list[float] = []
+    for claims, source, question in answers:
+        t0 = time.perf_counter()
+        scorer.score_claims(claims, [source], question)
+        out += [(time.perf_counter() - t0) * 1000 / len(claims)] * len(claims)
+    return out
 
 
 def main() -> None:
@@ -65,19 +76,8 @@ def main() -> None:
     if (args.model / MANIFEST).is_file():
         verifier = LearnedVerifier(args.model, threads=args.threads)
         verifier.load()
-        verifier.score_claims(answers[0][0], [answers[0][1]], answers[0][2])  # warm up
-        for claims, source, question in answers:
-            t0 = time.perf_counter()
-            verifier.score_claims(claims, [source], question)
-            learned_ms += [(time.perf_counter() - t0) * 1000 / len(claims)] * len(claims)
-
-    binding = shipped_binding()
-    binding.score_claims(answers[0][0], [answers[0][1]], answers[0][2])  # warm up (jieba, the weights)
-    binding_ms: list[float] = []
-    for claims, source, question in answers:
-        t0 = time.perf_counter()
-        binding.score_claims(claims, [source], question)
-        binding_ms += [(time.perf_counter() - t0) * 1000 / len(claims)] * len(claims)
+        learned_ms = _per_claim_ms(verifier, answers)
+    binding_ms = _per_claim_ms(shipped_binding(), answers)
 
     settings = load_settings()
     cascade = SupportChecker(SentenceMatcher(get_embedder(settings, ENGLISH)), None, CHEAP_SIGNALS)

@@ -49,7 +49,7 @@ def run_swaps(
     # name → the checker's signals and thresholds
     configs: dict[str, dict[str, Any]] = {
         "lexical+embedding": {"signals": CHEAP_SIGNALS},
-        "lexical+embedding+binding": {"signals": cheap_signals(False, binding=True)},
+        "lexical+embedding+binding": {"signals": cheap_signals(False, True)},
     }
     for bind_veto in SWEEP_BINDING_VETOES if sweep else ():
         configs[f"binding veto {bind_veto}"] = {"signals": cheap_signals(False, True), "bind_veto": bind_veto}

@@ -98,8 +98,9 @@ class SourceSentences:
             self.pairs += [
                 _Unit(x.tokens | y.tokens, f"{x.text} {y.text}") for x, y in itertools.pairwise(units)
             ] or units
-        self.question = normal_form(question)
-        self.asked = [t for t in dict.fromkeys(content_words(self.question)) if t not in MEASURE_WORDS]
+        self.asked = [
+            t for t in dict.fromkeys(content_words(normal_form(question))) if t not in MEASURE_WORDS
+        ]
 
     def bind(self, claim: str) -> Binding:
         said = [t for t in dict.fromkeys(content_words(normal_form(claim))) if t not in MEASURE_WORDS]

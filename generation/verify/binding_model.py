@@ -91,10 +91,6 @@ class BindingVerifier:
     def __init__(self, weights: BindingWeights) -> None:
         self.weights = weights
 
-    @classmethod
-    def from_file(cls, path: Path) -> BindingVerifier:
-        return cls(BindingWeights.read(path))
-
     def score_claims(self, claims: Sequence[str], sources: Sequence[str], question: str) -> list[float]:
         if not claims:
             return []

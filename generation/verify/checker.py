@@ -170,13 +170,10 @@ class SupportChecker:
         if "lexical" in self.signals:
             grounding = SourceGrounding(sources, question, titles)  # sources tokenized once per answer
             lexical = [grounding.check(c.text) for c in claims]
+        grounded = [lex is not None and is_grounded(lex) for lex in lexical]
         matches: list[SentenceMatch | None] = [None] * len(claims)
         if self.matcher is not None:
-            wanted = [
-                i
-                for i, lex in enumerate(lexical)
-                if not (self.embed_unsettled_only and lex is not None and is_grounded(lex))
-            ]
+            wanted = [i for i in range(len(claims)) if not (self.embed_unsettled_only and grounded[i])]
             for group, among in self._match_groups(claims, wanted, len(sources)):
                 found = self.matcher.best(
                     [claims[i].text for i in group], [sources[j] for j in among], question
@@ -189,9 +186,9 @@ class SupportChecker:
             scores = self.learned.score_claims([c.text for c in claims], sources, question)
         bound: list[float | None] = [None] * len(claims)
         if self.binding is not None:  # only grounded claims can be vetoed, so only they are scored
-            grounded = [i for i, lex in enumerate(lexical) if lex is not None and is_grounded(lex)]
-            found = self.binding.score_claims([claims[i].text for i in grounded], sources, question)
-            for i, p in zip(grounded, found, strict=True):
+            scored = [i for i in range(len(claims)) if grounded[i]]
+            found = self.binding.score_claims([claims[i].text for i in scored], sources, question)
+            for i, p in zip(scored, found, strict=True):
                 bound[i] = p
         return [
             self._decide(c, lex, m, p, b, sources, question)
