@@ -6,7 +6,8 @@ in the same run. Retrieval and tokenization only — no generation — so it run
     python bench/context.py --smoke                         # 10 XQuAD-en questions (CI)
 
 Strategies: ``whole-5`` (default: the five best distinct chunks), ``whole-3``, ``compressed-5`` and
-``compressed-3`` (``generation/compress.py``: the best-ranked source whole, the others by their best sentence),
+``compressed-3`` (``generation/compress.py``: the best-ranked source whole, the others by their best sentence;
+variants with two whole, or one sentence either side of the best),
 ``falloff-X`` (``generation/source_count.py``: of the five, those whose dense score is at least X of the way
 from the worst candidate to the best, and never fewer than three).
 Prefill time on 2 cores is ≈ prompt tokens / 65 tok/s with the default runtime (``bench/generation.py``).
@@ -35,14 +36,17 @@ from ragqa.generation.prompt import pack_prompt
 from ragqa.generation.source_count import close_to_best
 from ragqa.retrieval.service import open_searcher
 
-STRATEGIES = {  # sources, compressed, ANSWER_FALLOFF (with the settings' ANSWER_MIN_K)
-    "whole-5": (5, False, 0.0),
-    "whole-3": (3, False, 0.0),
-    "compressed-5": (5, True, 0.0),
-    "compressed-3": (3, True, 0.0),
-    "falloff-0.3": (5, False, 0.3),
-    "falloff-0.4": (5, False, 0.4),
-    "falloff-0.5": (5, False, 0.5),
+STRATEGIES = {  # sources, compression (None, or: sources shown whole, sentences either side of the best one),
+    # ANSWER_FALLOFF (with the settings' ANSWER_MIN_K)
+    "whole-5": (5, None, 0.0),
+    "whole-3": (3, None, 0.0),
+    "compressed-5": (5, (1, 0), 0.0),
+    "compressed-3": (3, (1, 0), 0.0),
+    "compressed-5, two whole": (5, (2, 0), 0.0),
+    "compressed-5, one whole, ±1 sentence": (5, (1, 1), 0.0),
+    "falloff-0.3": (5, None, 0.3),
+    "falloff-0.4": (5, None, 0.4),
+    "falloff-0.5": (5, None, 0.5),
 }
 
 
@@ -60,8 +64,8 @@ def measure(
         for name, (k, compressed, falloff) in STRATEGIES.items():
             hits = close_to_best(distinct_hits(ranked, k), ranked, settings.answer_min_k, falloff)
             texts = None
-            if compressed:
-                kept = compress(question, hits)
+            if compressed is not None:
+                kept = compress(question, hits, *compressed)
                 hits, texts = kept.hits, kept.texts
             packed = pack_prompt(
                 question,

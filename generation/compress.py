@@ -57,7 +57,11 @@ def _runs(text: str, spans: list[tuple[int, int]], order: list[int]) -> str:
     return GAP.join(parts)
 
 
-def compress(question: str, hits: Sequence[Hit]) -> Compressed:
+def compress(
+    question: str, hits: Sequence[Hit], whole_top: int = WHOLE_TOP, neighbours: int = NEIGHBOURS
+) -> Compressed:
+    """The ``whole_top`` best-ranked hits whole, each other one by its best sentence and ``neighbours`` either
+    side of it."""
     tokenize = _tokenizer().tokenize
     asked = set(tokenize(question))
     spans = [split_sentences(hit.text) for hit in hits]
@@ -74,11 +78,11 @@ def compress(question: str, hits: Sequence[Hit]) -> Compressed:
         best = max(scores, default=0.0)
         if best <= 0 and rank > 0:
             continue
-        if rank < WHOLE_TOP or len(chunk) < 2:
+        if rank < whole_top or len(chunk) < 2:
             keep = set(range(len(chunk)))
         else:
             top = scores.index(best)
-            keep = {i for i in range(top - NEIGHBOURS, top + NEIGHBOURS + 1) if 0 <= i < len(chunk)}
+            keep = {i for i in range(top - neighbours, top + neighbours + 1) if 0 <= i < len(chunk)}
         fresh = [i for i in sorted(keep) if _key(chunk[i]) not in shown]
         shown.update(_key(chunk[i]) for i in fresh)
         if fresh:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 
 from ragqa.generation.verify.chinese_numbers import MEASURE_WORDS
+from ragqa.generation.verify.glue_words import glue_words
 from ragqa.generation.verify.grounding import (
     content_words,
     normal_form,
@@ -89,9 +90,12 @@ class SourceSentences:
         self.sentences: list[_Unit] = []
         self.pairs: list[_Unit] = []
         self.words: list[list[str]] = []  # each sentence's content words and numbers, in order
+        self.copies: set[tuple[str, ...]] = set()  # the same for each sentence as written (no pronoun merged)
         for source in sources:
             text = normal_form(source)
-            spans = _resolved(text, split_sentences(text))
+            cut = split_sentences(text)
+            self.copies.update(tuple(positional_words(text[a:b])) for a, b in cut)
+            spans = _resolved(text, cut)
             units = [_Unit(frozenset(word_tokens(text[a:b])), text[a:b].lower()) for a, b in spans]
             self.sentences += units
             self.words += [positional_words(text[a:b]) for a, b in spans]
@@ -106,8 +110,11 @@ class SourceSentences:
         said = [t for t in dict.fromkeys(content_words(normal_form(claim))) if t not in MEASURE_WORDS]
         asked = set(self.asked)
         context = list(dict.fromkeys([*self.asked, *said]))
+        glue = glue_words()
         added = [
-            t for t in said if t not in asked and any(present(t, u.tokens, u.text) for u in self.sentences)
+            t
+            for t in said
+            if t not in asked and t not in glue and any(present(t, u.tokens, u.text) for u in self.sentences)
         ]
         if not added or not context or not self.sentences:
             return NO_BINDING
@@ -131,6 +138,13 @@ class SourceSentences:
             remote,
             len(added),
         )
+
+    def copies_a_sentence(self, claim: str) -> bool:
+        """The claim says one source sentence's words in that sentence's order (a copied sentence or heading):
+        nothing in it can stand elsewhere than the sources put it. Not a feature: the trainer's right whole
+        sentences are copies, and the model learns from them what a bound sentence-long claim looks like."""
+        words = tuple(positional_words(normal_form(claim)))
+        return bool(words) and words in self.copies
 
     def _gaps(self, said: list[str], context: list[str]) -> tuple[float, float]:
         """Walk the claim's words through the anchor sentence (the one holding most of ``context``; the first

@@ -156,3 +156,30 @@ def test_only_grounded_claims_are_scored() -> None:
     cascade = SupportChecker(None, None, frozenset({"lexical", "binding"}))
     (check,) = cascade.check([Claim("Mumbai hosted the final.", (1,))], ["Delhi hosted the final."], "")
     assert check.verdict != "supported" and check.bound is None  # the lexical signal settled it
+
+
+def test_a_paraphrase_glue_word_from_another_sentence_is_not_a_moved_detail() -> None:
+    """The false veto that kept the verifier opt-in: the claim says 使用 where its sentence says 用, and 使用 stands
+    in another sentence. Common verbs, adverbs and particles (jieba's dictionary) are not details to bind."""
+    source = "ragqa 用结巴分词将中文文本切成词语。用户也可以使用自己的配置文件。"
+    cascade = SupportChecker(None, None, frozenset({"lexical", "binding"}))
+    (check,) = cascade.check(
+        [Claim("ragqa 使用结巴分词将中文文本切成词语。", (1,))], [source], "ragqa 怎样切分中文？"
+    )
+    assert check.verdict == "supported" and check.bound is not None and check.bound >= BINDING_VETO
+    # a name moved the same way is still a detail: it is caught
+    named = "海港队的主教练是陈志强。球队的四分卫刘伟在决赛中传出了三次达阵。"
+    (moved,) = cascade.check([Claim("海港队的主教练是刘伟。", (1,))], [named], "海港队的主教练是谁？")
+    assert moved.verdict == "contradicted"
+
+
+def test_a_copied_source_sentence_or_heading_is_bound() -> None:
+    """A claim that says one source sentence's words in its order (here a Markdown heading the model copied) cannot
+    have moved a detail, even when the question is about another sentence."""
+    source = "# Configuring ragqa\n\nThe data directory, RAGQA_DATA_DIR, holds everything ragqa writes."
+    sentences = SourceSentences([source], "What does RAGQA_DATA_DIR hold?")
+    assert sentences.copies_a_sentence("Configuring ragqa")
+    assert shipped_binding().score_claims(
+        ["Configuring ragqa"], [source], "What does RAGQA_DATA_DIR hold?"
+    ) == [1.0]
+    assert not sentences.copies_a_sentence("Configuring RAGQA_DATA_DIR")  # changed: scored as usual
