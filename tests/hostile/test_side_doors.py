@@ -69,9 +69,10 @@ def test_embedded_model_server_needs_its_key(small_server: LlamaCppServer) -> No
 
 
 def test_readyz_checks_the_binding_verifiers_weights_when_it_is_on(live_server: ServerFactory) -> None:
-    server = live_server(verify_binding=True)
-    checks = httpx.get(f"{server.url}/readyz").json()["checks"]  # loopback, no keys: an operator's view
-    assert checks["binding"] == "ok"  # the weights match their pinned SHA-256
+    checks = httpx.get(f"{live_server().url}/readyz").json()["checks"]  # loopback, no keys: an operator's view
+    assert checks["binding"] == "ok"  # on by default; the weights match their pinned SHA-256
+    off = httpx.get(f"{live_server(verify_binding=False).url}/readyz").json()["checks"]
+    assert "binding" not in off
 
 
 def test_readyz_loads_no_model_and_tells_strangers_nothing(live_server: ServerFactory) -> None:
@@ -80,7 +81,7 @@ def test_readyz_loads_no_model_and_tells_strangers_nothing(live_server: ServerFa
     stranger = httpx.get(f"{server.url}/readyz")
     assert stranger.json()["checks"] == {} and not services.backend_loaded
     known = httpx.get(f"{server.url}/readyz", headers={"X-API-Key": "s3cret"}).json()
-    assert set(known["checks"]) == {"index", "generation"} and not services.backend_loaded
+    assert set(known["checks"]) == {"index", "generation", "binding"} and not services.backend_loaded
     assert known["checks"]["generation"].startswith("ok: embedded model loads on the first question")
 
 
