@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 
+from ragqa.cjk import CJK_CHAR
 from ragqa.generation.verify.chinese_numbers import MEASURE_WORDS
 from ragqa.generation.verify.glue_words import glue_words
 from ragqa.generation.verify.grounding import (
@@ -105,6 +106,7 @@ class SourceSentences:
         self.asked = [
             t for t in dict.fromkeys(content_words(normal_form(question))) if t not in MEASURE_WORDS
         ]
+        self.question = normal_form(question).lower()  # Chinese cut otherwise in the claim: 切分 vs 切 + 分为
 
     def bind(self, claim: str) -> Binding:
         said = [t for t in dict.fromkeys(content_words(normal_form(claim))) if t not in MEASURE_WORDS]
@@ -114,7 +116,10 @@ class SourceSentences:
         added = [
             t
             for t in said
-            if t not in asked and t not in glue and any(present(t, u.tokens, u.text) for u in self.sentences)
+            if t not in asked
+            and t not in glue
+            and not (CJK_CHAR.match(t) and t in self.question)  # a piece of a question word
+            and any(present(t, u.tokens, u.text) for u in self.sentences)
         ]
         if not added or not context or not self.sentences:
             return NO_BINDING

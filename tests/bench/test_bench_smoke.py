@@ -90,10 +90,16 @@ def test_context_bench_smoke(tmp_path: Path) -> None:
     rows = {r["strategy"]: r for r in result["results"]}
     falloffs = {"falloff-0.3", "falloff-0.4", "falloff-0.5"}
     assert (
-        set(rows) == {"whole-5", "whole-3", "compressed-5", "compressed-3", *falloffs}
+        set(rows)
+        == {"whole-5", "whole-3", "compressed-5", "compressed-3", *falloffs}
+        | {"compressed-5, two whole", "compressed-5, one whole, ±1 sentence"}
         and rows["whole-5"]["x_default"] == 1
     )
     assert rows["compressed-5"]["prompt_tokens_mean"] < rows["whole-5"]["prompt_tokens_mean"]
+    # showing more of each source costs tokens, never saves them
+    for wider in ("compressed-5, two whole", "compressed-5, one whole, ±1 sentence"):
+        assert rows["compressed-5"]["prompt_tokens_mean"] <= rows[wider]["prompt_tokens_mean"]
+        assert rows[wider]["prompt_tokens_mean"] <= rows["whole-5"]["prompt_tokens_mean"]
     tokens = {name: rows[name]["prompt_tokens_mean"] for name in rows}
     # falloff keeps at least the first three sources and at most five, fewer as the bar rises
     assert tokens["whole-3"] <= tokens["falloff-0.5"] <= tokens["falloff-0.4"] <= tokens["falloff-0.3"]

@@ -28,6 +28,7 @@ from ragqa.generation.verify.binding_model import (
 )
 from ragqa.generation.verify.checker import BINDING_VETO, SupportChecker
 from ragqa.generation.verify.claims import Claim
+from ragqa.generation.verify.glue_words import glue_words
 from ragqa.hashing import file_sha256
 
 # (source, question, right claim, intrinsic swap from another sentence)
@@ -171,6 +172,18 @@ def test_a_paraphrase_glue_word_from_another_sentence_is_not_a_moved_detail() ->
     named = "海港队的主教练是陈志强。球队的四分卫刘伟在决赛中传出了三次达阵。"
     (moved,) = cascade.check([Claim("海港队的主教练是刘伟。", (1,))], [named], "海港队的主教练是谁？")
     assert moved.verdict == "contradicted"
+    # the question's 切分 cut as 切 + 分为 in the claim: the piece of a question word is not a detail either
+    asked = "ragqa 用什么方法切分中文文本？"
+    docs = "中文文本先用结巴分词切成词语，再建立 BM25 索引。文档按句子切分成不超过两百个词元的片段。"
+    (cut,) = cascade.check([Claim("ragqa 用结巴分词将中文文本切分为词语。", (1,))], [docs], asked)
+    assert cut.verdict == "supported", cut.bound
+    assert {"使用", "进行", "他们"} <= glue_words() and not {
+        "不",
+        "没有",
+        "未",
+        "陈志强",
+        "美国",
+    } & glue_words()
 
 
 def test_a_copied_source_sentence_or_heading_is_bound() -> None:
