@@ -209,7 +209,7 @@ class Settings(BaseSettings):
         description="Run the binding verifier (English and Chinese, well under a millisecond per claim) in the "
         "checks: it vetoes a claim whose words are all in the sources but whose added detail stands in a sentence "
         "about something else (another span of the same paragraph in the answer's place). It also vetoes a few "
-        "right answers (about one for every three wrong ones it stops in the QA rechecks): false turns it off.",
+        "right answers (2 for the 10 wrong ones it stopped in the README's QA rechecks): false turns it off.",
     )
     policy_file: Path | None = Field(None, description="YAML answer policy (deny / canned / output checks).")
 

@@ -4,7 +4,7 @@
 the claim moved, the binding verifier vetoed a right answer. Words like 使用, 进行, 通过, 已经, 他们 carry no detail that
 can be misplaced; names, nouns, numbers and time words do. The list is read from the dictionary of jieba (a
 declared dependency, MIT): its words tagged as a verb, adverb, pronoun, preposition, conjunction, locative,
-particle or interjection that occur at least :data:`COMMON` times in jieba's corpus (about 700 words), but
+particle or interjection that occur at least :data:`COMMON` times in jieba's corpus (741 words), but
 not a negation (不, 没有, 未…: "X 不属于 Y" for "X 属于 Y" moves no word yet says the opposite). English
 needs no list: its function words are already dropped from the claim's words (:mod:`.grounding`).
 """
