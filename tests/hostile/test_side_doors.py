@@ -69,9 +69,8 @@ def test_embedded_model_server_needs_its_key(small_server: LlamaCppServer) -> No
 
 
 def test_readyz_checks_the_binding_verifiers_weights_when_it_is_on(live_server: ServerFactory) -> None:
-    checks = httpx.get(f"{live_server().url}/readyz").json()[
-        "checks"
-    ]  # loopback, no keys: an operator's view
+    # loopback, no keys: an operator's view
+    checks = httpx.get(f"{live_server().url}/readyz").json()["checks"]
     assert checks["binding"] == "ok"  # on by default; the weights match their pinned SHA-256
     off = httpx.get(f"{live_server(verify_binding=False).url}/readyz").json()["checks"]
     assert "binding" not in off
