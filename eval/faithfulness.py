@@ -92,6 +92,6 @@ def check_answer(
             cited_supported.append(True)  # the best-matching sentence is in a cited source
         else:
             cited_titles = [titles[n - 1] for n in check.claim.citations if 1 <= n <= len(titles)]
-            (own,) = checker.check([check.claim], cited, question, cited_titles)
+            (own,) = checker.check([check.claim], cited, question, cited_titles, whole_answer=False)
             cited_supported.append(own.verdict == "supported")
     return AnswerCheck(refused=False, claims=checks, cited_supported=cited_supported)

@@ -51,6 +51,8 @@ _ABLATIONS: list[tuple[str, frozenset[Signal], bool]] = [  # name, signals, need
     ("lexical+embedding+llm+learned", ALL_SIGNALS | {"learned"}, False),
     ("lexical+binding", frozenset({"lexical", "binding"}), False),
     ("lexical+embedding+binding", CHEAP_SIGNALS | {"binding"}, False),
+    ("lexical+embedding+kind", CHEAP_SIGNALS | {"kind"}, False),
+    ("lexical+embedding+binding+kind", CHEAP_SIGNALS | {"binding", "kind"}, False),
 ]
 BINDING_VETOES = (0.05, 0.1, 0.15, 0.2, 0.3)
 
@@ -152,6 +154,7 @@ def run_halueval(
     start: int = 0,
     learned: LearnedVerifier | None = None,
     binding: bool = False,
+    kind: bool = False,
     judge_sample: int = 250,
     out: Path | None = None,
     data_dir: Path = Path(".ragqa"),
@@ -167,6 +170,7 @@ def run_halueval(
         (ALL_SIGNALS if cached else CHEAP_SIGNALS)
         | ({"learned"} if use_learned else set())
         | ({"binding"} if binding else set())  # as served with RAGQA_VERIFY_BINDING
+        | ({"kind"} if kind else set())  # … and RAGQA_VERIFY_ANSWER_KIND
     )
     main = SupportChecker(matcher, cached, signals, learned=remembered)
     checks = [

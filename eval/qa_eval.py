@@ -309,13 +309,18 @@ def run_qa_eval(
         SupportChecker(
             SentenceMatcher(searcher.embedder),
             LLMJudge(backend) if judge else None,
-            ALL_SIGNALS if judge else cheap_signals(settings.verify_learned, settings.verify_binding),
+            ALL_SIGNALS
+            if judge
+            else cheap_signals(settings.verify_learned, settings.verify_binding, settings.verify_answer_kind),
         )
         if check_claims
         else None
     )
     verifier = AnswerVerifier(
-        searcher.embedder, learned=settings.verify_learned, binding=settings.verify_binding
+        searcher.embedder,
+        learned=settings.verify_learned,
+        binding=settings.verify_binding,
+        kind=settings.verify_answer_kind,
     )  # what `ragqa serve` would have served
     params = params or SamplingParams(seed=0)
     rows: list[dict[str, Any]] = []

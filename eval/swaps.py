@@ -50,6 +50,7 @@ def run_swaps(
     configs: dict[str, dict[str, Any]] = {
         "lexical+embedding": {"signals": CHEAP_SIGNALS},
         "lexical+embedding+binding": {"signals": cheap_signals(False, True)},
+        "lexical+embedding+binding+kind": {"signals": cheap_signals(False, True, True)},  # as served
     }
     for bind_veto in SWEEP_BINDING_VETOES if sweep else ():
         configs[f"binding veto {bind_veto}"] = {"signals": cheap_signals(False, True), "bind_veto": bind_veto}

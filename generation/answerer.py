@@ -171,6 +171,7 @@ class Answerer:
                 self.retriever.embedder,
                 learned=self.settings.verify_learned,
                 binding=self.settings.verify_binding,
+                kind=self.settings.verify_answer_kind,
             )
         return self._verifier
 

@@ -695,6 +695,7 @@ def eval_hallucination(
             start=start,
             learned=learned,
             binding=settings.verify_binding,
+            kind=settings.verify_answer_kind,
             judge_sample=judge_sample,
             out=out,
             data_dir=settings.data_dir,

@@ -211,6 +211,12 @@ class Settings(BaseSettings):
         "about something else (another span of the same paragraph in the answer's place). It also vetoes a few "
         "right answers (2 for the 10 wrong ones it stopped in the README's QA rechecks): false turns it off.",
     )
+    verify_answer_kind: bool = Field(
+        True,
+        description="Refuse an answer that does not say the kind of thing its question asks for: no year for "
+        "'in what year', no number for 'how many' (多少, 几), only a number or a date for 'who' or 'where' — "
+        "its words may all be in the sources, but it does not answer. False turns it off.",
+    )
     policy_file: Path | None = Field(None, description="YAML answer policy (deny / canned / output checks).")
 
     # REST API

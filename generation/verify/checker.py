@@ -9,6 +9,8 @@ Signals, each measurable on its own (``signals`` picks them, for ablations):
 - ``learned``: P(supported) from the learned cross-encoder (:mod:`ragqa.generation.verify.learned`; English and Chinese).
 - ``binding``: P(bound) from the binding verifier (:mod:`ragqa.generation.verify.binding_model`): does what the
   claim adds stand in the sentence that says what the claim is about (English and Chinese)?
+- ``kind``: does the answer hold the kind of thing its question asks for (:mod:`ragqa.generation.verify.answer_type`:
+  a year for 哪一年, a number for "how many", not a bare date for "who")? Read over the whole answer, not a claim.
 
 Combined, they form a cascade: the cheap signals settle the clear cases (new content fully present → supported;
 most of it absent → not supported); only the uncertain middle band costs an LLM call. A claim that is not
@@ -19,15 +21,17 @@ signal can overrule the lexical one both ways: it vetoes a lexically grounded cl
 (words all present, relation wrong: *contradicted*), and it passes an uncertain-band claim it scores very
 likely (a paraphrase); its two thresholds were picked on HaluEval records 1200–1599, which it was not trained on.
 The binding signal only vetoes: a lexically grounded claim whose added words stand in sentences about something
-else (another span of the same paragraph in the answer's place) is *contradicted*.
+else (another span of the same paragraph in the answer's place) is *contradicted*. So does the kind signal, for
+every supported claim of an answer none of whose claims says the kind of thing asked ("辽宁队" for 哪一年).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
+from ragqa.generation.verify.answer_type import answers_the_kind
 from ragqa.generation.verify.binding_model import shipped_binding
 from ragqa.generation.verify.claims import Claim
 from ragqa.generation.verify.grounding import LexicalGrounding, SourceGrounding
@@ -35,7 +39,7 @@ from ragqa.generation.verify.judge import LLMJudge, Verdict
 from ragqa.generation.verify.learned import ClaimScorer, default_verifier
 from ragqa.generation.verify.similarity import SentenceMatch, SentenceMatcher
 
-Signal = Literal["lexical", "embedding", "llm", "learned", "binding"]
+Signal = Literal["lexical", "embedding", "llm", "learned", "binding", "kind"]
 # Everything that ships ready to use; "learned" joins when a trained model is there (``cheap_signals``).
 ALL_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding", "llm"})
 # The default: on HaluEval QA (4,000 answers) lexical+embedding reached accuracy 0.853 and adding the packaged
@@ -44,11 +48,11 @@ ALL_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding", "llm"})
 CHEAP_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding"})
 
 
-def cheap_signals(learned: bool, binding: bool = False) -> frozenset[Signal]:
+def cheap_signals(learned: bool, binding: bool = False, kind: bool = False) -> frozenset[Signal]:
     """The signals that run on every answer: word overlap and embeddings, and the learned and binding
-    verifiers if wanted."""
+    verifiers and the answer-kind check if wanted."""
     extra: set[Signal] = {"learned"} if learned else set()
-    return CHEAP_SIGNALS | extra | ({"binding"} if binding else set())
+    return CHEAP_SIGNALS | extra | ({"binding"} if binding else set()) | ({"kind"} if kind else set())
 
 
 GROUNDED_COVERAGE = 0.9  # ≥: the claim's new words are in the sources
@@ -161,9 +165,13 @@ class SupportChecker:
         sources: Sequence[str],
         question: str = "",
         titles: Sequence[str] = (),
+        *,
+        whole_answer: bool = True,
     ) -> list[ClaimCheck]:
         """Check each claim against all of ``sources`` (the texts the answer was given, in prompt order);
-        ``titles``, the sources' titles the prompt showed, ground words too ("Nikola" of "Nikola_Tesla")."""
+        ``titles``, the sources' titles the prompt showed, ground words too ("Nikola" of "Nikola_Tesla").
+        ``whole_answer``: the claims are all of an answer (the kind signal reads them together); false when
+        rechecking some claims of one on their own."""
         if not claims:
             return []
         lexical: list[LexicalGrounding | None] = [None] * len(claims)
@@ -190,10 +198,20 @@ class SupportChecker:
             found = self.binding.score_claims([claims[i].text for i in scored], sources, question)
             for i, p in zip(scored, found, strict=True):
                 bound[i] = p
-        return [
+        checks = [
             self._decide(c, lex, m, p, b, sources, question)
             for c, lex, m, p, b in zip(claims, lexical, matches, scores, bound, strict=True)
         ]
+        if "kind" in self.signals and whole_answer and question:
+            said = " ".join(c.text for c in claims)
+            if not answers_the_kind(question, said):  # true, maybe, but not what was asked
+                checks = [
+                    replace(c, verdict="contradicted", decided_by=f"{c.decided_by}+kind")
+                    if c.verdict == "supported"
+                    else c
+                    for c in checks
+                ]
+        return checks
 
     def _match_groups(
         self, claims: Sequence[Claim], wanted: list[int], n_sources: int

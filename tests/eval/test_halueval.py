@@ -25,17 +25,20 @@ def test_detection_metrics() -> None:
 
 
 def test_cheap_signals_on_real_records(embedder: Embedder, halueval_small: Path, tmp_path: Path) -> None:
-    report = run_halueval(halueval_small, SentenceMatcher(embedder), None, out=tmp_path / "run", binding=True)
+    report = run_halueval(
+        halueval_small, SentenceMatcher(embedder), None, out=tmp_path / "run", binding=True, kind=True
+    )
     m = report.metrics
     assert m["answers"] == 60 and m["tp"] + m["fp"] + m["tn"] + m["fn"] == 60
     assert m["accuracy"] >= 0.75 and m["f1"] >= 0.7  # lexical grounding alone is ~0.86 on records 0-399
     assert m["llm_calls"] == 0
     ablation = next(t for t in report.tables if t.title.startswith("Ablation"))
     names = ["lexical", "embedding", "lexical+embedding", "lexical+binding", "lexical+embedding+binding"]
+    names += ["lexical+embedding+kind", "lexical+embedding+binding+kind"]
     assert [r[0] for r in ablation.rows] == names
-    assert report.config["signals"] == ["binding", "embedding", "lexical"]  # as served with VERIFY_BINDING
+    assert report.config["signals"] == ["binding", "embedding", "kind", "lexical"]  # as served
     rows = {r[0]: r for r in ablation.rows}
-    assert rows["lexical+embedding+binding"][2] == pytest.approx(m["accuracy"])  # the main run is that row
+    assert rows["lexical+embedding+binding+kind"][2] == pytest.approx(m["accuracy"])  # the main run's row
     grid = next(t for t in report.tables if t.title.startswith("Binding verifier thresholds"))
     assert [r[0] for r in grid.rows] == [0.05, 0.1, 0.15, 0.2, 0.3]
     data = json.loads((tmp_path / "run" / "report.json").read_text())

@@ -37,7 +37,9 @@ def test_swaps_report_from_the_command(shared_data: Path, tmp_path: Path) -> Non
     # than the 0.5% of CMRC's it flagged at its threshold (none of these 40)
     for i in report["items"]:
         assert i["lexical+embedding+binding"] >= i["lexical+embedding"]
+        assert i["lexical+embedding+binding+kind"] >= i["lexical+embedding+binding"]  # the kind check too
     assert m["lexical+embedding+binding.flagged.gold"] == 0.0
+    assert m["lexical+embedding+binding+kind.flagged.gold"] == 0.0
     items = report["items"]
     assert len(items) == 40 and all(isinstance(i["lexical+embedding"], bool) for i in items)
     bad = _swaps("--squad", squad, "--articles", "x-y")
@@ -58,9 +60,9 @@ def test_a_trained_verifier_is_measured_with_a_sweep_of_its_thresholds(
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads((out / "report.json").read_text())
     rows = report["tables"][0]["rows"]
-    assert len(rows) == 3 + len(SWEEP_BINDING_VETOES) + len(SWEEP_VETOES) * len(SWEEP_PROMOTES)
+    assert len(rows) == 4 + len(SWEEP_BINDING_VETOES) + len(SWEEP_VETOES) * len(SWEEP_PROMOTES)
     names = [r[0] for r in rows]
-    assert names[:2] == ["lexical+embedding", "lexical+embedding+binding"]
+    assert names[:3] == ["lexical+embedding", "lexical+embedding+binding", "lexical+embedding+binding+kind"]
     assert "lexical+embedding+learned" in names and "binding veto 0.2" in names
     m = report["metrics"]
     assert 0.0 <= m["learned alone.accuracy"] <= 1.0 and "learned veto 0.5 promote 0.5.recall" in m

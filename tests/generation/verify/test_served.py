@@ -81,3 +81,15 @@ def test_a_step_by_step_answer_whose_steps_are_all_dropped_is_refused_not_served
     served = verifier.verify("磨坊何时开业？", answer, [_hit(source)], "drop")
     # a bare step number passes the checker (nothing to check); it used to be served
     assert served.refuse, served.text
+
+
+def test_an_answer_of_another_kind_is_refused_when_the_kind_check_is_on(embedder: Embedder) -> None:
+    question = "In what year did the Alder Bay mill open?"
+    off_kind = "The Alder Bay mill ground wheat for three valleys [1]."  # true, but no year
+    checked = AnswerVerifier(embedder, kind=True).verify(question, off_kind, [_hit(SOURCE)], "drop")
+    assert checked.refuse and checked.verification.claims[0].verdict == "contradicted"
+    assert not AnswerVerifier(embedder).verify(question, off_kind, [_hit(SOURCE)], "drop").refuse
+    # read over the whole answer: a context sentence beside the one holding the year is not held against it
+    whole = "The Alder Bay mill opened in 1887 [1]. It ground wheat for three valleys [1]."
+    served = AnswerVerifier(embedder, kind=True).verify(question, whole, [_hit(SOURCE)], "drop")
+    assert served.text == whole and served.verification.removed == 0

@@ -1,0 +1,102 @@
+"""Does the answer say the kind of thing the question asks for?
+
+"哪一年回到了辽宁队？" answered "辽宁队", "自2001年经营权归谁所有？" answered "1980年", "How many points…?" answered
+"the Panthers' defense": every word stands in the sources, so no support check flags it, but the answer does not
+say what was asked. Four kinds of question say plainly what their answer must hold:
+
+- ``year`` (哪一年, in what year): a year — "1980", "一九八〇年", "the 1990s", 同年 / 次年;
+- ``quantity`` (多少, 几, how many / much / long / old …): a number — digits, Chinese or English number words, a
+  Roman numeral, an ordinal, or none at all (没有, no, never: "none" is a count);
+- ``time`` (什么时候, 何时, when): a year, a date, a number, or a word of time (年代, century, after, during …);
+- ``named`` (谁, 哪里, who, where): something other than a number or a date.
+
+Only the question's own words decide (an English "who" counts where it opens the question, never a relative
+"the man who …"), and an answer fails only when none of its text has the kind: read as an answer-level check,
+never a claim's, so context sentences beside the answering one are never held against it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Asked = Literal["year", "quantity", "time", "named"]
+
+_YEAR_Q_ZH = re.compile(r"哪一?年|何年|哪个年份|什么年份|哪一个年份")
+_YEAR_Q_EN = re.compile(r"\b(?:what|which) year\b")
+_QUANTITY_Q_ZH = re.compile(r"多少|几(?!乎)|多大(?!程度)|多长|多高|多重|多远|多久|多深|多宽|多厚")
+_QUANTITY_Q_EN = re.compile(
+    r"\bhow (?:many|much|long|old|far|large|big|tall|high|heavy|deep|wide)\b"
+    r"|\bwhat (?:percentage|percent|proportion|fraction)\b"
+)
+_TIME_Q_ZH = re.compile(r"什么时候|何时|什么时间")
+_TIME_Q_EN = re.compile(r"^\W*when (?:is|was|were|did|does|do|has|had|have|will|would|can|could)\b")
+_NAMED_Q_ZH = re.compile(r"谁|哪位|何人|哪里|哪儿|何处|什么地方")
+_NAMED_Q_EN = re.compile(r"^\W*(?:(?:by|to|with|for|from|in|at) )?(?:who|whom|whose|where)\b")
+
+_YEAR = re.compile(
+    r"(?<!\d)\d{3,4}(?!\d)|\d0s\b|[〇零一二三四五六七八九]{2,4}年|年代|世纪|[元同次翌前去今明]年|\bcentury\b"
+)
+_ZH_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万亿两零〇半数几多无没]")
+_EN_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+    r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?"
+    r"|thousands?|millions?|billions?|trillions?|dozens?|half|once|twice|thrice|single|double|triple|several"
+    r"|few|many|much|most|no|none|zero|never|decades?|century|centuries|couple"
+    r"|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|[0-9]+(?:st|nd|rd|th))\b"
+)
+_ROMAN = re.compile(r"\b[IVXLC]{1,7}\b")
+_TIME_WORD = re.compile(
+    r"[年月日时代朝期初末前后间季春夏秋冬晚早]"
+    r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|december|spring"
+    r"|summer|autumn|fall|winter|before|after|during|until|since|when|while|ago|later|earlier|early|late"
+    r"|mid|era|age|period|reign|war|today|now|then|once|time|times|day|days|week|weeks|month|months"
+    r"|year|years|night|morning|evening|season)\b"
+)
+# what is left of a bare number or date once its digits, number words and date words are gone
+_DATE_PARTS = re.compile(
+    r"[\W_0-9０-９〇零一二三四五六七八九十百千万亿两年月日号世纪代初末中旬时分秒点约]"
+    r"|\b(?:in|on|at|the|of|about|around|year|years|january|february|march|april|may|june|july|august"
+    r"|september|october|november|december|bc|bce|ad|ce|s)\b",
+    re.IGNORECASE,
+)
+
+
+def asked_for(question: str) -> Asked | None:
+    """The kind of answer ``question`` asks for, or None when its words do not say."""
+    q = question.strip()
+    low = q.lower()
+    if _YEAR_Q_ZH.search(q) or _YEAR_Q_EN.search(low):
+        return "year"
+    if _QUANTITY_Q_ZH.search(q) or _QUANTITY_Q_EN.search(low):
+        return "quantity"
+    if _TIME_Q_ZH.search(q) or _TIME_Q_EN.search(low):
+        return "time"
+    if _NAMED_Q_ZH.search(q) or _NAMED_Q_EN.search(low):
+        return "named"
+    return None
+
+
+def _has_number(text: str) -> bool:
+    return bool(_ZH_NUMBER.search(text) or _EN_NUMBER.search(text.lower()) or _ROMAN.search(text))
+
+
+def _only_number_or_date(text: str) -> bool:
+    return bool(text.strip()) and not _DATE_PARTS.sub("", text)
+
+
+def gives(answer: str, asked: Asked) -> bool:
+    """Whether ``answer`` holds the kind of thing ``asked`` for."""
+    if asked == "year":
+        return bool(_YEAR.search(answer.lower()))
+    if asked == "quantity":
+        return _has_number(answer)
+    if asked == "time":
+        return _has_number(answer) or bool(_TIME_WORD.search(answer.lower()))
+    return not _only_number_or_date(answer)
+
+
+def answers_the_kind(question: str, answer: str) -> bool:
+    """False only when the question says what kind of answer it wants and ``answer`` holds none of it."""
+    asked = asked_for(question)
+    return asked is None or gives(answer, asked)
