@@ -24,7 +24,11 @@ Asked = Literal["year", "quantity", "time", "named"]
 
 _YEAR_Q_ZH = re.compile(r"哪一?年|何年|哪个年份|什么年份|哪一个年份")
 _YEAR_Q_EN = re.compile(r"\b(?:what|which) year\b")
-_QUANTITY_Q_ZH = re.compile(r"多少|几(?!乎)|多大(?!程度)|多长|多高|多重|多远|多久|多深|多宽|多厚")
+# 几 but not in 几乎, 几何, 几内亚, 几率, 茶几; 多大 and the like not after 许 / 很 … (许多大城市: "many big cities");
+# 多重 left out (多重国籍: "multiple")
+_QUANTITY_Q_ZH = re.compile(
+    r"多少|(?<!茶)几(?!乎|何|内亚|率)|(?<![许很众诸较更最好])多(?:大(?!程度)|长|高|远|久|深|宽|厚)"
+)
 _QUANTITY_Q_EN = re.compile(
     r"\bhow (?:many|much|long|old|far|large|big|tall|high|heavy|deep|wide)\b"
     r"|\bwhat (?:percentage|percent|proportion|fraction)\b"

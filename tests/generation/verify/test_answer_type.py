@@ -25,6 +25,12 @@ from ragqa.generation.verify.answer_type import answers_the_kind, asked_for
         ("When considering Kelly Johnston and Bob Dole, which state was represented first?", None),
         ("他几乎赢得了什么？", None),
         ("这在多大程度上影响了战争？", None),
+        ("几内亚的首都是哪里？", "named"),  # a country's name, not 几
+        ("几何学研究什么？", None),
+        ("哪些国家有许多大城市？", None),  # "many big cities", not 多大
+        ("多重国籍是什么意思？", None),
+        ("他是第几位总统？", "quantity"),
+        ("埃尔维赢得第 33 届超级碗时多大？", "quantity"),
         ("为什么要将原先的剧情延长？", None),
     ],
 )
