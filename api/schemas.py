@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ragqa.api.records import ResponseModel, model_of
+from ragqa.generation.answerer import RefusalReason, Status
 from ragqa.generation.conversation import Conversation, Turn, TurnRole
 from ragqa.generation.verify.served import Evidence, ServedClaim
 from ragqa.ingest.jobs import PRIVATE_JOB_FIELDS, Job
@@ -149,8 +150,8 @@ class QueryResponse(ResponseModel):
     )
     answer: str
     refused: bool
-    refusal_reason: str | None
-    status: str
+    refusal_reason: RefusalReason | None
+    status: Status
     citations: list[CitationOut]
     sources: list[SourceOut]
     invalid_citations: int

@@ -34,7 +34,7 @@ from ragqa.generation.sampling import SamplingParams
 from ragqa.generation.verify.checker import ALL_SIGNALS, SupportChecker, cheap_signals
 from ragqa.generation.verify.grounding import reads_as_answer
 from ragqa.generation.verify.judge import LLMJudge
-from ragqa.generation.verify.served import AnswerVerifier
+from ragqa.generation.verify.served import RETRYABLE, AnswerVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.service import open_searcher
 from ragqa.types import Hit
@@ -166,7 +166,7 @@ def _serve_copy(
 ) -> None:
     """As the Answerer serves: when verification left nothing of the answer, the model is asked to copy the
     answering sentence, and the copy, verified in turn, is served if it passes (``retry_unsupported``)."""
-    if row["served"]["refusal_reason"] != "unsupported" or not answerer.settings.retry_unsupported:
+    if row["served"]["refusal_reason"] not in RETRYABLE or not answerer.settings.retry_unsupported:
         return
     if "retry_declined" in row["timings_ms"]:  # the service asks a second time once at most
         return

@@ -38,7 +38,7 @@ def serve_row(
         row["timings_ms"]["verification"] = round((time.perf_counter() - started) * 1000, 1)
         served["removed"] = verified.verification.removed
         if verified.refuse:
-            served.update(answer=refusal_text(row["question"]), refused=True, refusal_reason="unsupported")
+            served.update(answer=refusal_text(row["question"]), refused=True, refusal_reason=verified.reason)
         else:
             served["answer"] = verified.text
     scored = row["status"] == "ok" and not served["refused"]

@@ -25,7 +25,7 @@ from ragqa.generation.prompt import PackedPrompt, pack_prompt, refusal_text
 from ragqa.generation.sampling import SamplingParams
 from ragqa.generation.source_count import close_to_best
 from ragqa.generation.verify.grounding import reads_as_answer
-from ragqa.generation.verify.served import AnswerVerifier, Verification
+from ragqa.generation.verify.served import RETRYABLE, AnswerVerifier, Verification, VerifiedRefusal
 from ragqa.retrieval.filters import SearchFilter
 from ragqa.retrieval.retriever import Retriever
 from ragqa.types import Hit, SearchMode, VerifyMode
@@ -75,7 +75,7 @@ def is_declined(text: str, *, cited: bool) -> bool:
 
 Status = Literal["ok", "generation_unavailable", "policy"]
 RefusalReason = Literal[
-    "policy", "no_sources", "low_relevance", "model_declined", "output_blocked", "unsupported"
+    "policy", "no_sources", "low_relevance", "model_declined", "output_blocked", VerifiedRefusal
 ]
 
 
@@ -295,7 +295,7 @@ class Answerer:
         instead (``RAGQA_RETRY_UNSUPPORTED``, on by default): the model often finds the right sentence but
         words its answer wrongly. The copy is verified like any answer, and must read as an answer to the question
         (about what it names, more than the question said back); otherwise the refusal stands."""
-        if asked or not self.settings.retry_unsupported or answer.refusal_reason != "unsupported":
+        if asked or not self.settings.retry_unsupported or answer.refusal_reason not in RETRYABLE:
             return answer
         extracted = self._extract(prepared, params)
         if extracted is None:
@@ -379,7 +379,7 @@ class Answerer:
             answer.answer, answer.refused, answer.refusal_reason = (
                 refusal_text(answer.question),
                 True,
-                "unsupported",
+                verified.reason,
             )
             answer.cited, answer.uncited_sentences = [], []
         elif verified.text != answer.answer:

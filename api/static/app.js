@@ -9,6 +9,7 @@ const REASONS = {
   low_relevance: "the documents found are not about this question",
   model_declined: "the model found no answer in the sources",
   unsupported: "the sources do not support the answer the model wrote",
+  not_an_answer: "the answer the model wrote does not say what the question asks for",
   policy: "the answer policy does not allow this question",
   output_blocked: "the answer policy blocked the answer",
 };

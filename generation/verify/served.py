@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ragqa.cjk import CJK_CHAR
 from ragqa.generation.verify.checker import ClaimCheck, SupportChecker, cheap_signals
@@ -72,11 +72,23 @@ class Verification:
         }
 
 
+# Why verification refuses: claims the sources do not support, or supported claims that do not say what the
+# question asks for (the kind check: no year for 哪一年)
+VerifiedRefusal = Literal["unsupported", "not_an_answer"]
+RETRYABLE: frozenset[VerifiedRefusal] = frozenset({"unsupported", "not_an_answer"})
+
+
 @dataclass(frozen=True, slots=True)
 class Verified:
     text: str  # the answer as served
     verification: Verification
     refuse: bool  # nothing supported is left (``drop``), or something is unsupported (``strict``)
+    reason: VerifiedRefusal = "unsupported"  # why, when ``refuse``
+
+
+def _reason(unsupported: Sequence[ClaimCheck]) -> VerifiedRefusal:
+    """``not_an_answer`` when every claim held against the answer was held for its kind alone."""
+    return "not_an_answer" if all(c.decided_by.endswith("+kind") for c in unsupported) else "unsupported"
 
 
 _TERMS = re.compile(r"[^\W_]+", re.UNICODE)
@@ -158,7 +170,7 @@ class AnswerVerifier:
             return Verified(answer, verification, refuse=False)
         if mode == "strict":
             verification.removed = len(unsupported)
-            return Verified(answer, verification, refuse=True)
+            return Verified(answer, verification, refuse=True, reason=_reason(unsupported))
         bad_sentences = {c.claim.sentence for c in unsupported}
         spans = split_sentences(answer)
         kept = [
@@ -168,7 +180,7 @@ class AnswerVerifier:
             kept.pop()  # an introduction whose list was removed ("… in these ways:")
         verification.removed = sum(c.claim.sentence not in kept for c in checks)
         if verification.removed == len(checks):
-            return Verified(answer, verification, refuse=True)
+            return Verified(answer, verification, refuse=True, reason=_reason(unsupported))
         joiner = "" if CJK_CHAR.search(answer) else " "  # Chinese sentences follow each other without a space
         text = joiner.join(answer[slice(*spans[i])].strip() for i in kept)
         return Verified(text, verification, refuse=False)

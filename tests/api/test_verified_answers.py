@@ -235,3 +235,23 @@ def test_a_full_model_queue_answers_429_with_retry_after(live_server: ServerFact
         assert client.post("/v1/query", json={"question": QUESTION}).status_code == 200  # room again
     finally:
         slow.close()
+
+
+def test_an_answer_of_another_kind_is_refused_with_its_own_reason(live_server: ServerFactory) -> None:
+    """ "In what year …?" answered with the keeper's name: supported, but not what was asked — refused as
+    ``not_an_answer`` (the second ask gets the same answer back and does not change that); served with the
+    check off."""
+    model = FixedAnswerServer("Its last keeper was Edith Marlow [1].")
+    question = {"question": "In what year was the Harrow Point lighthouse first lit?"}
+    try:
+        checked = _harrow_client(live_server, model)
+        body = checked.post("/v1/query", json=question).json()
+        checked.close()
+        assert body["refused"] and body["refusal_reason"] == "not_an_answer", body
+        assert body["answer"] == "I don't know." and body["claims"][0]["verdict"] == "contradicted"
+        unchecked = _harrow_client(live_server, model, verify_answer_kind=False)
+        served = unchecked.post("/v1/query", json=question).json()
+        unchecked.close()
+        assert not served["refused"] and "Edith Marlow" in served["answer"], served
+    finally:
+        model.close()

@@ -32,6 +32,7 @@ def test_modes(embedder: Embedder) -> None:
         "q", "The mill was painted purple by the king of Spain [1].", [_hit(SOURCE)], "drop"
     )
     assert nothing_left.refuse and nothing_left.verification.supported == 0
+    assert nothing_left.reason == "unsupported"
 
 
 @pytest.mark.slow
@@ -88,6 +89,7 @@ def test_an_answer_of_another_kind_is_refused_when_the_kind_check_is_on(embedder
     off_kind = "The Alder Bay mill ground wheat for three valleys [1]."  # true, but no year
     checked = AnswerVerifier(embedder, kind=True).verify(question, off_kind, [_hit(SOURCE)], "drop")
     assert checked.refuse and checked.verification.claims[0].verdict == "contradicted"
+    assert checked.reason == "not_an_answer"  # its own refusal reason: supported, but not what was asked
     assert not AnswerVerifier(embedder).verify(question, off_kind, [_hit(SOURCE)], "drop").refuse
     # read over the whole answer: a context sentence beside the one holding the year is not held against it
     whole = "The Alder Bay mill opened in 1887 [1]. It ground wheat for three valleys [1]."
