@@ -20,6 +20,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from ragqa.generation.verify.chinese_numbers import NUMERALS
+from ragqa.generation.verify.grounding import NUMBER_WORDS
+
 Asked = Literal["year", "quantity", "time", "named"]
 
 _YEAR_Q_ZH = re.compile(r"哪一?年|何年|哪个年份|什么年份|哪一个年份")
@@ -41,12 +44,11 @@ _NAMED_Q_EN = re.compile(r"^\W*(?:(?:by|to|with|for|from|in|at) )?(?:who|whom|wh
 _YEAR = re.compile(
     r"(?<!\d)\d{3,4}(?!\d)|\d0s\b|[〇零一二三四五六七八九]{2,4}年|年代|世纪|[元同次翌前去今明]年|\bcentury\b"
 )
-_ZH_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万亿两零〇半数几多无没]")
+_ZH_NUMBER = re.compile(rf"[0-9０-９{NUMERALS}万亿半数几多无没]")
 _EN_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
-    r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?"
+    r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?"
     r"|thousands?|millions?|billions?|trillions?|dozens?|half|once|twice|thrice|single|double|triple|several"
-    r"|few|many|much|most|no|none|zero|never|decades?|century|centuries|couple"
+    r"|few|many|much|most|no|none|never|decades?|century|centuries|couple"
     r"|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|[0-9]+(?:st|nd|rd|th))\b"
 )
 _ROMAN = re.compile(r"\b[IVXLC]{1,7}\b")
@@ -59,7 +61,7 @@ _TIME_WORD = re.compile(
 )
 # what is left of a bare number or date once its digits, number words and date words are gone
 _DATE_PARTS = re.compile(
-    r"[\W_0-9０-９〇零一二三四五六七八九十百千万亿两年月日号世纪代初末中旬时分秒点约]"
+    rf"[\W_0-9０-９{NUMERALS}万亿年月日号世纪代初末中旬时分秒点约]"
     r"|\b(?:in|on|at|the|of|about|around|year|years|january|february|march|april|may|june|july|august"
     r"|september|october|november|december|bc|bce|ad|ce|s)\b",
     re.IGNORECASE,

@@ -103,10 +103,9 @@ class SourceSentences:
             self.pairs += [
                 _Unit(x.tokens | y.tokens, f"{x.text} {y.text}") for x, y in itertools.pairwise(units)
             ] or units
-        self.asked = [
-            t for t in dict.fromkeys(content_words(normal_form(question))) if t not in MEASURE_WORDS
-        ]
-        self.question = normal_form(question).lower()  # Chinese cut otherwise in the claim: 切分 vs 切 + 分为
+        asked = normal_form(question)
+        self.asked = [t for t in dict.fromkeys(content_words(asked)) if t not in MEASURE_WORDS]
+        self.question = asked.lower()  # Chinese cut otherwise in the claim: 切分 vs 切 + 分为
 
     def bind(self, claim: str) -> Binding:
         said = [t for t in dict.fromkeys(content_words(normal_form(claim))) if t not in MEASURE_WORDS]

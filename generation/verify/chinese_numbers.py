@@ -26,15 +26,15 @@ _DIGITS = {
     "九": 9,
 }
 _UNITS = {"十": 10, "百": 100, "千": 1000}
-_NUMERAL = "零〇一二两三四五六七八九十百千"
+NUMERALS = "零〇一二两三四五六七八九十百千"  # the characters a Chinese numeral is written with
 # Measure words and units a count stands before (the common ones in news and encyclopaedia text).
 _MEASURE_LIST = """
 次 个 名 人 位 分 场 届 年 月 日 天 周 岁 码 项 条 种 座 家 支 本 部 首 枚 只 匹 件 号 节 局 轮 倍 米 公里 英里 千米 美元 元
 磅 吨 层 所 间 辆 架 艘 门 球 秒 分钟 小时 世纪 代 季 度 成 步 张 份 组 队 国 州 城
 """
 MEASURE_WORDS: frozenset[str] = frozenset(_MEASURE_LIST.split())
-_COUNT = re.compile(rf"([{_NUMERAL}]+)(?=({'|'.join(sorted(MEASURE_WORDS, key=len, reverse=True))}))")
-_ORDINAL = re.compile(rf"(?<=第)([{_NUMERAL}]+)")
+_COUNT = re.compile(rf"([{NUMERALS}]+)(?=({'|'.join(sorted(MEASURE_WORDS, key=len, reverse=True))}))")
+_ORDINAL = re.compile(rf"(?<=第)([{NUMERALS}]+)")
 
 
 def numeral_value(numeral: str) -> int | None:

@@ -78,14 +78,14 @@ def _content(text: str) -> list[str]:
     return [t for t in _tokens(text) if t not in skip]
 
 
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     w: str(n)
     for n, w in enumerate(
         """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
         seventeen eighteen nineteen twenty""".split()  # noqa: SIM905 — a word list reads better so
     )
 }
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 
 
 def _numbers(text: str) -> set[str]:
@@ -94,7 +94,7 @@ def _numbers(text: str) -> set[str]:
 
 def _spelled_numbers(text: str) -> set[str]:
     """Numbers written as words ("six" → "6"), so a claim's 6 is grounded by a source's six."""
-    return {_NUMBER_WORDS[m.lower()] for m in _NUMBER_WORD.findall(text)}
+    return {NUMBER_WORDS[m.lower()] for m in _NUMBER_WORD.findall(text)}
 
 
 def _normal_number(text: str) -> str:

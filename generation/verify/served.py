@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from ragqa.cjk import CJK_CHAR
 from ragqa.generation.verify.checker import ClaimCheck, SupportChecker, cheap_signals
@@ -75,7 +75,7 @@ class Verification:
 # Why verification refuses: claims the sources do not support, or supported claims that do not say what the
 # question asks for (the kind check: no year for 哪一年)
 VerifiedRefusal = Literal["unsupported", "not_an_answer"]
-RETRYABLE: frozenset[VerifiedRefusal] = frozenset({"unsupported", "not_an_answer"})
+RETRYABLE: frozenset[VerifiedRefusal] = frozenset(get_args(VerifiedRefusal))  # the second ask follows each
 
 
 @dataclass(frozen=True, slots=True)
