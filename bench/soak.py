@@ -290,7 +290,7 @@ def main() -> None:
         work = Path(tmp)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         if "kills" in which:
-            results["kills"] = kills(work, args.kills, 40 if args.smoke else 300)
+            results["kills"] = kills(work, args.kills, 16 if args.smoke else 300)
         if "load" in which:
             results["load"] = load(work, args.clients, args.seconds)
         if "fuzz" in which:

@@ -9,6 +9,7 @@ nor its thresholds were fitted on.
     python bench/verifier.py                 # 400 records; the judge on the first 20 claims
     python bench/verifier.py --smoke         # 10 records, the 0.5B judge on 2 claims (CI)
     python bench/verifier.py --model DIR     # also a learned verifier trained by `ragqa train verifier`
+    python bench/verifier.py --reader DIR    # the span reader from DIR (default: the shipped one, if any)
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from ragqa.generation.verify.checker import CHEAP_SIGNALS, SupportChecker
 from ragqa.generation.verify.claims import split_claims
 from ragqa.generation.verify.judge import LLMJudge
 from ragqa.generation.verify.learned import MANIFEST, MODEL_DIR, ClaimScorer, LearnedVerifier
+from ragqa.generation.verify.reader import MODEL_DIR as READER_DIR
+from ragqa.generation.verify.reader import SpanReader
 from ragqa.generation.verify.similarity import SentenceMatcher
 from ragqa.retrieval.embedders import ENGLISH, get_embedder
 
@@ -56,6 +59,7 @@ def main() -> None:
     parser.add_argument(
         "--model", type=Path, default=MODEL_DIR, help="learned verifier folder (IR + manifest)"
     )
+    parser.add_argument("--reader", type=Path, default=READER_DIR, help="span reader folder (IR + manifest)")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--smoke", action="store_true", help="tiny run that only checks the script works")
     args = parser.parse_args()
@@ -77,6 +81,11 @@ def main() -> None:
         verifier = LearnedVerifier(args.model, threads=args.threads)
         verifier.load()
         learned_ms = _per_claim_ms(verifier, answers)
+    reader_ms: list[float] = []
+    if (args.reader / MANIFEST).is_file():
+        reader = SpanReader(args.reader, threads=args.threads, remember=0)  # every answer read afresh
+        reader.load()
+        reader_ms = _per_claim_ms(reader, answers)
     binding_ms = _per_claim_ms(shipped_binding(), answers)
 
     settings = load_settings()
@@ -116,6 +125,17 @@ def main() -> None:
             if learned_ms
             else []
         ),
+        *(
+            [
+                {
+                    "checker": "span reader (OpenVINO, the answer's sources read once)",
+                    "claims": len(reader_ms),
+                    **percentiles(reader_ms),
+                }
+            ]
+            if reader_ms
+            else []
+        ),
         {"checker": "lexical + embedding cascade", "claims": len(cascade_ms), **percentiles(cascade_ms)},
         {
             "checker": f"LLM judge ({args.judge_model}, llama.cpp)",
@@ -126,9 +146,12 @@ def main() -> None:
     judge_p50 = rows[-1]["p50_ms"]
     ratio = judge_p50 / rows[1]["p50_ms"] if learned_ms and rows[1]["p50_ms"] else None
     binding_ratio = judge_p50 / rows[0]["p50_ms"] if rows[0]["p50_ms"] else None
+    reader_p50 = percentiles(reader_ms)["p50_ms"] if reader_ms else None
+    reader_ratio = judge_p50 / reader_p50 if reader_p50 else None
     print(table(["checker", "claims", "p50 ms", "p95 ms", "p99 ms"], [list(r.values()) for r in rows]))
     print(f"LLM judge p50 / binding verifier p50: {binding_ratio:.0f}x" if binding_ratio else "")
     print(f"LLM judge p50 / learned verifier p50: {ratio:.0f}x" if ratio else "")
+    print(f"LLM judge p50 / span reader p50: {reader_ratio:.0f}x" if reader_ratio else "")
     write_json(
         out,
         {
@@ -140,6 +163,8 @@ def main() -> None:
             "rows": rows,
             "judge_over_learned_p50": round(ratio, 1) if ratio else None,
             "judge_over_binding_p50": round(binding_ratio, 1) if binding_ratio else None,
+            "reader_p50_ms": reader_p50,
+            "judge_over_reader_p50": round(reader_ratio, 1) if reader_ratio else None,
             "target_per_claim_ms": 20,
         },
     )

@@ -28,11 +28,13 @@ from ragqa.generation.verify.checker import (
     CHEAP_SIGNALS,
     LEARNED_PROMOTE,
     LEARNED_VETO,
+    READER_VETO,
     Signal,
     SupportChecker,
+    cheap_signals,
 )
 from ragqa.generation.verify.judge import LLMJudge, Verdict
-from ragqa.generation.verify.learned import LearnedVerifier
+from ragqa.generation.verify.learned import ClaimScorer, LearnedVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
 
 LEARNED_VETOES = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
@@ -55,6 +57,7 @@ _ABLATIONS: list[tuple[str, frozenset[Signal], bool]] = [  # name, signals, need
     ("lexical+embedding+binding+kind", CHEAP_SIGNALS | {"binding", "kind"}, False),
 ]
 BINDING_VETOES = (0.05, 0.1, 0.15, 0.2, 0.3)
+READER_VETOES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,7 @@ def run_halueval(
     learned: LearnedVerifier | None = None,
     binding: bool = False,
     kind: bool = False,
+    reader: ClaimScorer | None = None,
     judge_sample: int = 250,
     out: Path | None = None,
     data_dir: Path = Path(".ragqa"),
@@ -213,6 +217,14 @@ def run_halueval(
         ablation_rows += [
             row(f"{name} (sample)", sig, records[:judge_sample]) for name, sig, every in usable if not every
         ]
+
+    reader_rows = []
+    for reader_veto in READER_VETOES if reader is not None else ():
+        checker = SupportChecker(
+            matcher, None, cheap_signals(False, True, True, True), reader=reader, reader_veto=reader_veto
+        )
+        m = detection_metrics(_pairs([_check_record(checker, r) for r in records]))
+        reader_rows.append([reader_veto, m["accuracy"], m["precision"], m["recall"], m["f1"]])
 
     binding_rows = []
     for bind_veto in BINDING_VETOES:
@@ -296,6 +308,18 @@ def run_halueval(
                     )
                 ]
                 if threshold_rows
+                else []
+            ),
+            *(
+                [
+                    Table(
+                        "Span reader thresholds (lexical+embedding+binding+kind+reader)",
+                        ["veto below", "accuracy", "precision", "recall", "f1"],
+                        reader_rows,
+                        note=f"the default is {READER_VETO}: the reader's weight on the spans the answer holds",
+                    )
+                ]
+                if reader_rows
                 else []
             ),
             Table(

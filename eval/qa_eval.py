@@ -311,7 +311,12 @@ def run_qa_eval(
             LLMJudge(backend) if judge else None,
             ALL_SIGNALS
             if judge
-            else cheap_signals(settings.verify_learned, settings.verify_binding, settings.verify_answer_kind),
+            else cheap_signals(
+                settings.verify_learned,
+                settings.verify_binding,
+                settings.verify_answer_kind,
+                settings.verify_reader,
+            ),
         )
         if check_claims
         else None
@@ -321,6 +326,7 @@ def run_qa_eval(
         learned=settings.verify_learned,
         binding=settings.verify_binding,
         kind=settings.verify_answer_kind,
+        reader=settings.verify_reader,
     )  # what `ragqa serve` would have served
     params = params or SamplingParams(seed=0)
     rows: list[dict[str, Any]] = []

@@ -17,12 +17,12 @@ from typing import Any
 from tqdm import tqdm
 
 from ragqa.eval.faithfulness import check_answer
-from ragqa.eval.halueval import detection_metrics
+from ragqa.eval.halueval import READER_VETOES, detection_metrics
 from ragqa.eval.remembered_scores import RememberedMatches, RememberedScores
 from ragqa.eval.report import Report, Table
 from ragqa.eval.verifier_data import Example, squad_examples
 from ragqa.generation.verify.checker import CHEAP_SIGNALS, SupportChecker, cheap_signals
-from ragqa.generation.verify.learned import LearnedVerifier
+from ragqa.generation.verify.learned import ClaimScorer, LearnedVerifier
 from ragqa.generation.verify.similarity import SentenceMatcher
 
 # The learned signal's thresholds tried by ``--sweep`` (run it on a validation slice: CMRC trial 53–99).
@@ -39,6 +39,7 @@ def run_swaps(
     limit: int | None = None,
     seed: int = 0,
     learned: LearnedVerifier | None = None,
+    reader: ClaimScorer | None = None,
     sweep: bool = False,
     out: Path | None = None,
     data_dir: Path = Path(".ragqa"),
@@ -54,6 +55,13 @@ def run_swaps(
     }
     for bind_veto in SWEEP_BINDING_VETOES if sweep else ():
         configs[f"binding veto {bind_veto}"] = {"signals": cheap_signals(False, True), "bind_veto": bind_veto}
+    if reader is not None:
+        configs["lexical+embedding+binding+kind+reader"] = {"signals": cheap_signals(False, True, True, True)}
+        for reader_veto in READER_VETOES if sweep else ():
+            configs[f"reader veto {reader_veto}"] = {
+                "signals": cheap_signals(False, True, True, True),
+                "reader_veto": reader_veto,
+            }
     remembered = RememberedScores(learned) if learned is not None else None
     matcher = RememberedMatches(matcher)  # every configuration checks the same claims
     if learned is not None:
@@ -68,7 +76,7 @@ def run_swaps(
     flagged: dict[str, list[bool]] = {}
     for name, config in configs.items():
         checker = SupportChecker(
-            matcher, None, embed_unsettled_only=True, learned=remembered, **config
+            matcher, None, embed_unsettled_only=True, learned=remembered, reader=reader, **config
         )  # as served
         flagged[name] = [
             check_answer(checker, e.claim, list(e.sources), question=e.question).hallucinated

@@ -172,6 +172,7 @@ class Answerer:
                 learned=self.settings.verify_learned,
                 binding=self.settings.verify_binding,
                 kind=self.settings.verify_answer_kind,
+                reader=self.settings.verify_reader,
             )
         return self._verifier
 

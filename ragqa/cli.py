@@ -16,6 +16,7 @@ from ragqa.types import LLM_BACKENDS, SearchMode, VerifierBase
 
 if TYPE_CHECKING:
     from ragqa.generation.verify.learned import LearnedVerifier
+    from ragqa.generation.verify.reader import SpanReader
 
 app = typer.Typer(
     name="ragqa",
@@ -81,6 +82,26 @@ VerifierOpt = Annotated[
         "shipped one, if any).",
     ),
 ]
+
+
+ReaderOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--reader",
+        help="A span reader model folder to measure (from `ragqa train reader --out`; default: the shipped one, "
+        "if any); adds its rows and thresholds to the report.",
+    ),
+]
+
+
+def _span_reader(folder: Path | None) -> SpanReader | None:
+    """The reader ``--reader`` names (checked now), else the shipped one; None when there is none."""
+    from ragqa.generation.verify.reader import SpanReader, default_reader
+
+    reader = SpanReader(folder) if folder is not None else default_reader()
+    if folder is not None:
+        reader.load()
+    return reader if reader.available() else None
 
 
 def _learned_verifier(folder: Path | None) -> LearnedVerifier | None:
@@ -669,6 +690,7 @@ def eval_hallucination(
         int, typer.Option(min=0, help="Records on which the LLM-alone ablation asks about every claim.")
     ] = 250,
     verifier: VerifierOpt = None,
+    reader: ReaderOpt = None,
     backend: Annotated[str | None, typer.Option(help=f"{' | '.join(LLM_BACKENDS)} (the judge).")] = None,
     model: Annotated[
         str | None, typer.Option(help="Judge model: packaged name, .gguf path, served name.")
@@ -694,6 +716,7 @@ def eval_hallucination(
             limit=limit,
             start=start,
             learned=learned,
+            reader=_span_reader(reader),
             binding=settings.verify_binding,
             kind=settings.verify_answer_kind,
             judge_sample=judge_sample,
@@ -733,6 +756,7 @@ def eval_swaps(
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json/.md/.html.")] = None,
     verifier: VerifierOpt = None,
+    reader: ReaderOpt = None,
     sweep: Annotated[
         bool,
         typer.Option(
@@ -762,6 +786,7 @@ def eval_swaps(
         SentenceMatcher(embedder),
         articles=wanted,
         learned=learned,
+        reader=_span_reader(reader),
         sweep=sweep,
         limit=limit,
         out=out,
@@ -844,6 +869,49 @@ def train_verifier(
     trained = manifest["trained"]
     typer.echo(
         f"claim verifier written to {out} ({trained['examples']} examples, {trained['epochs']} epochs, "
+        f"{trained['seconds']:.0f} s; sha256 {manifest['sha256'][:12]}…)"
+    )
+
+
+@train_app.command("reader")
+def train_reader(
+    squad: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--squad",
+            help="SQuAD-format JSON to learn from (repeatable; XQuAD articles 7–47, CMRC trial 100–255 are used; "
+            "default: XQuAD en and zh and the CMRC trial set in ../shared/data).",
+        ),
+    ] = None,
+    halueval: Annotated[
+        Path | None,
+        typer.Option(
+            "--halueval", help="Also learn from HaluEval QA records 0–1199 whose answer is in their text."
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Where the OpenVINO IR and its manifest go.")] = Path(
+        "generation/verify/reader"
+    ),
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the questions.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seeds the data shuffle and torch.")] = 0,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Train on the first N questions only (a smoke run).")
+    ] = None,
+) -> None:
+    """Rebuild the span reader (finds the answer span in the sources) from the shared data sets."""
+    from ragqa.eval.train_reader import ReaderTrainConfig, train
+
+    data = Path("../shared/data")
+    default_squad = [
+        data / "xquad" / "xquad.en.json",
+        data / "xquad" / "xquad.zh.json",
+        data / "cmrc2018" / "cmrc2018_trial.squad.json",
+    ]
+    config = ReaderTrainConfig(squad or default_squad, halueval, out, epochs, seed=seed, limit=limit)
+    manifest = train(config)
+    trained = manifest["trained"]
+    typer.echo(
+        f"span reader written to {out} ({trained['rows']} questions, {trained['epochs']} epochs, "
         f"{trained['seconds']:.0f} s; sha256 {manifest['sha256'][:12]}…)"
     )
 

@@ -217,6 +217,12 @@ class Settings(BaseSettings):
         "'in what year', no number for 'how many' (多少, 几), only a number or a date for 'who' or 'where' — "
         "its words may all be in the sources, but it does not answer. False turns it off.",
     )
+    verify_reader: bool = Field(
+        False,
+        description="Run the span reader (generation/verify/reader/, built by `ragqa train reader`) in the checks: "
+        "it finds the span of the cited sources that answers the question, and an answer holding none of the spans "
+        "it puts its weight on is refused (another name of the paragraph in the answer's place).",
+    )
     policy_file: Path | None = Field(None, description="YAML answer policy (deny / canned / output checks).")
 
     # REST API

@@ -23,6 +23,7 @@ os.environ.setdefault(
 import pytest
 
 from ragqa.config import Settings, load_settings
+from ragqa.filelock import exclusive
 from ragqa.generation.llamacpp_backend import LlamaCppBackend, LlamaCppServer
 from ragqa.generation.models import resolve_model_file
 from ragqa.retrieval.embedders import Embedder, get_embedder
@@ -129,8 +130,20 @@ def small_server(small_model: Path) -> Iterator[LlamaCppServer]:
 def tiny_verifier(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``ragqa train verifier`` as a user runs it, on 48 XQuAD-en examples and one epoch (the training path; the
     shipped model is tested in tests/generation/verify/test_shipped_verifier.py): trained once per run, shared by
-    the verifier's tests and its benchmark's smoke run."""
-    out = tmp_path_factory.mktemp("verifier") / "model"
+    the verifier's tests and its benchmark's smoke run — by every xdist worker of the run (the first trains it, the
+    others wait on the lock and reuse it)."""
+    base = tmp_path_factory.getbasetemp()
+    run = (
+        base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    )  # the workers' basetemps share a parent
+    out = run / "tiny-verifier" / "model"
+    with exclusive(out.parent):
+        if not (out / "manifest.json").is_file():
+            _train_tiny_verifier(shared_data, out)
+    return out
+
+
+def _train_tiny_verifier(shared_data: Path, out: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "ragqa.cli", "train", "verifier", "--squad", str(shared_data / "xquad" / "xquad.en.json"),
          "--out", str(out), "--epochs", "1", "--limit", "48"],
@@ -140,4 +153,3 @@ def tiny_verifier(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f"claim verifier written to {out}" in proc.stdout
-    return out

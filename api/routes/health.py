@@ -9,6 +9,7 @@ from ragqa.api.schemas import HealthResponse
 from ragqa.errors import RagqaError
 from ragqa.generation.verify.binding_model import shipped_binding
 from ragqa.generation.verify.learned import default_verifier
+from ragqa.generation.verify.reader import default_reader
 from ragqa.types import EMBEDDED_BACKENDS
 
 router = APIRouter(tags=["operations"])
@@ -52,6 +53,12 @@ async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
                 checks["binding"] = "ok"
             except RagqaError as exc:
                 checks["binding"] = f"{exc.code}: {exc}"
+        if services.settings.verify != "off" and services.settings.verify_reader:
+            try:
+                default_reader().load()  # checksum and compile, once per process
+                checks["reader"] = "ok"
+            except RagqaError as exc:
+                checks["reader"] = f"{exc.code}: {exc}"
         if services.settings.verify != "off" and services.settings.verify_learned:
             try:
                 default_verifier().load()  # checksum and compile, once per process

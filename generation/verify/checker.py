@@ -11,6 +11,8 @@ Signals, each measurable on its own (``signals`` picks them, for ablations):
   claim adds stand in the sentence that says what the claim is about (English and Chinese)?
 - ``kind``: does the answer hold the kind of thing its question asks for (:mod:`ragqa.generation.verify.answer_type`:
   a year for 哪一年, a number for "how many", not a bare date for "who")? Read over the whole answer, not a claim.
+- ``reader``: does the answer hold a span the span reader (:mod:`ragqa.generation.verify.reader`) finds answering
+  the question in the sources it cites? Read over the whole answer too.
 
 Combined, they form a cascade: the cheap signals settle the clear cases (new content fully present → supported;
 most of it absent → not supported); only the uncertain middle band costs an LLM call. A claim that is not
@@ -22,7 +24,9 @@ signal can overrule the lexical one both ways: it vetoes a lexically grounded cl
 likely (a paraphrase); its two thresholds were picked on HaluEval records 1200–1599, which it was not trained on.
 The binding signal only vetoes: a lexically grounded claim whose added words stand in sentences about something
 else (another span of the same paragraph in the answer's place) is *contradicted*. So does the kind signal, for
-every supported claim of an answer none of whose claims says the kind of thing asked ("辽宁队" for 哪一年).
+every supported claim of an answer none of whose claims says the kind of thing asked ("辽宁队" for 哪一年),
+and the reader signal, for an answer that holds none of the spans the reader puts its weight on (another name of
+the paragraph in the answer's place).
 """
 
 from __future__ import annotations
@@ -37,9 +41,10 @@ from ragqa.generation.verify.claims import Claim
 from ragqa.generation.verify.grounding import LexicalGrounding, SourceGrounding
 from ragqa.generation.verify.judge import LLMJudge, Verdict
 from ragqa.generation.verify.learned import ClaimScorer, default_verifier
+from ragqa.generation.verify.reader import default_reader
 from ragqa.generation.verify.similarity import SentenceMatch, SentenceMatcher
 
-Signal = Literal["lexical", "embedding", "llm", "learned", "binding", "kind"]
+Signal = Literal["lexical", "embedding", "llm", "learned", "binding", "kind", "reader"]
 # Everything that ships ready to use; "learned" joins when a trained model is there (``cheap_signals``).
 ALL_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding", "llm"})
 # The default: on HaluEval QA (4,000 answers) lexical+embedding reached accuracy 0.853 and adding the packaged
@@ -48,11 +53,13 @@ ALL_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding", "llm"})
 CHEAP_SIGNALS: frozenset[Signal] = frozenset({"lexical", "embedding"})
 
 
-def cheap_signals(learned: bool, binding: bool = False, kind: bool = False) -> frozenset[Signal]:
+def cheap_signals(
+    learned: bool, binding: bool = False, kind: bool = False, reader: bool = False
+) -> frozenset[Signal]:
     """The signals that run on every answer: word overlap and embeddings, and the learned and binding
-    verifiers and the answer-kind check if wanted."""
-    extra: set[Signal] = {"learned"} if learned else set()
-    return CHEAP_SIGNALS | extra | ({"binding"} if binding else set()) | ({"kind"} if kind else set())
+    verifiers, the answer-kind check and the span reader if wanted."""
+    wanted = {"learned": learned, "binding": binding, "kind": kind, "reader": reader}
+    return CHEAP_SIGNALS | frozenset(name for name, on in wanted.items() if on)  # type: ignore[misc]
 
 
 GROUNDED_COVERAGE = 0.9  # ≥: the claim's new words are in the sources
@@ -81,6 +88,8 @@ LEARNED_VETO = 0.05
 LEARNED_PROMOTE = 0.95
 # The binding verifier's P(bound): below it a lexically grounded claim is contradicted.
 BINDING_VETO = 0.1
+# The span reader's weight on the spans an answer holds: below it the answer's supported claims are contradicted.
+READER_VETO = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +145,8 @@ class SupportChecker:
         promote: float = LEARNED_PROMOTE,
         binding: ClaimScorer | None = None,
         bind_veto: float = BINDING_VETO,
+        reader: ClaimScorer | None = None,
+        reader_veto: float = READER_VETO,
     ) -> None:
         if not signals:
             raise ValueError("at least one signal is needed")
@@ -150,6 +161,8 @@ class SupportChecker:
         self.veto, self.promote = veto, promote
         self.binding = (binding or shipped_binding()) if "binding" in signals else None
         self.bind_veto = bind_veto
+        self.reader = (reader or default_reader()) if "reader" in signals else None
+        self.reader_veto = reader_veto
         # Serving: a claim the lexical signal settles as supported keeps that verdict whatever the embedding
         # says (without the judge), so only the other claims pay for embedding source sentences — and only
         # those of the sources they cite (the lexical signal still reads all of them).
@@ -211,7 +224,27 @@ class SupportChecker:
                     else c
                     for c in checks
                 ]
+        if self.reader is not None and whole_answer and question:
+            checks = self._read(checks, sources, question)
         return checks
+
+    def _read(self, checks: list[ClaimCheck], sources: Sequence[str], question: str) -> list[ClaimCheck]:
+        """The answer's supported claims are contradicted when the answer holds none of the spans the reader
+        finds answering the question in the sources they cite (all sources, when they cite none)."""
+        supported = [c for c in checks if c.verdict == "supported"]
+        if not supported or self.reader is None:
+            return checks
+        cited = sorted({n - 1 for c in supported for n in c.claim.citations if 1 <= n <= len(sources)})
+        read = [sources[i] for i in cited] or list(sources)
+        held = self.reader.score_claims([" ".join(c.claim.text for c in checks)], read, question)[0]
+        if held is None or held >= self.reader_veto:
+            return checks
+        return [
+            replace(c, verdict="contradicted", decided_by=f"{c.decided_by}+reader")
+            if c.verdict == "supported"
+            else c
+            for c in checks
+        ]
 
     def _match_groups(
         self, claims: Sequence[Claim], wanted: list[int], n_sources: int

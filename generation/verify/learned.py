@@ -16,7 +16,6 @@ verifier`` rebuilds it (:mod:`ragqa.eval.train_verifier`).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -30,8 +29,7 @@ import numpy as np
 
 from ragqa.cjk import CJK_CHAR
 from ragqa.errors import ConfigError
-from ragqa.hashing import file_sha256
-from ragqa.retrieval.ov_export import compile_cpu
+from ragqa.generation.verify.checked_ir import MANIFEST, compile_checked, read_manifest
 from ragqa.sentences import split_sentences
 
 if TYPE_CHECKING:
@@ -40,7 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_DIR = Path(__file__).with_name("model")
-MANIFEST = "manifest.json"
 MAX_TOKENS = 256  # question + claim, then as much of the evidence window as fits
 WINDOW_SENTENCES = 3  # the source sentences sharing most words with the claim, kept in their source order
 _SHORT_WORDS = 5
@@ -127,8 +124,13 @@ class Manifest:
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
-        raw = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        return cls(raw["sha256"], raw["tokenizer"], int(raw["max_tokens"]), raw.get("trained", {}))
+        raw = read_manifest(folder, "claim verifier")
+        try:
+            return cls(raw["sha256"], raw["tokenizer"], int(raw["max_tokens"]), raw.get("trained", {}))
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(
+                f"the claim verifier model in {folder} is missing or unreadable ({exc})"
+            ) from exc
 
 
 def tokenizer_for(manifest_tokenizer: str, max_tokens: int) -> Tokenizer:
@@ -160,25 +162,13 @@ class LearnedVerifier:
 
     @cached_property
     def manifest(self) -> Manifest:
-        try:
-            return Manifest.read(self.folder)
-        except (OSError, ValueError, KeyError) as exc:
-            raise ConfigError(
-                f"the claim verifier model in {self.folder} is missing or unreadable ({exc})"
-            ) from exc
+        return Manifest.read(self.folder)
 
     @cached_property
     def _model(self) -> Any:
-        weights = self.folder / "model.bin"
-        manifest = self.manifest
-        if not weights.is_file() or file_sha256(weights) != manifest.sha256:
-            raise ConfigError(
-                f"the claim verifier weights {weights} are missing or do not match their SHA-256 "
-                f"({manifest.sha256[:12]}…): restore them from git or rebuild with `ragqa train verifier`"
-            )
-        model = compile_cpu(self.folder / "model.xml", self.threads)
-        log.info("loaded the claim verifier from %s", self.folder)
-        return model
+        return compile_checked(
+            self.folder, self.manifest.sha256, "claim verifier", "ragqa train verifier", self.threads
+        )
 
     @property
     def multilingual(self) -> bool:

@@ -150,10 +150,19 @@ class AnswerVerifier:
     """Checks an answer's claims with the collection's embedder (lexical grounding + best source sentence)."""
 
     def __init__(
-        self, embedder: Embedder, *, learned: bool = False, binding: bool = False, kind: bool = False
+        self,
+        embedder: Embedder,
+        *,
+        learned: bool = False,
+        binding: bool = False,
+        kind: bool = False,
+        reader: bool = False,
     ) -> None:
         self.checker = SupportChecker(
-            SentenceMatcher(embedder), None, cheap_signals(learned, binding, kind), embed_unsettled_only=True
+            SentenceMatcher(embedder),
+            None,
+            cheap_signals(learned, binding, kind, reader),
+            embed_unsettled_only=True,
         )
 
     def verify(self, question: str, answer: str, sources: Sequence[Hit], mode: VerifyMode) -> Verified:

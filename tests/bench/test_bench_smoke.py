@@ -129,8 +129,10 @@ def test_soak_bench_smoke(tmp_path: Path) -> None:
 def test_verifier_bench_smoke(tmp_path: Path, tiny_verifier: Path) -> None:
     stdout, result = _smoke("verifier", tmp_path, "--model", str(tiny_verifier), timeout=600)
     assert "LLM judge p50 / learned verifier p50" in stdout and "/ binding verifier p50" in stdout
-    binding, learned, cascade, judge = result["rows"]
+    binding, learned, reader, cascade, judge = result["rows"]  # the span reader ships in the repository
     assert binding["checker"].startswith("binding") and learned["checker"].startswith("learned")
+    assert reader["checker"].startswith("span reader") and reader["claims"] == learned["claims"]
+    assert 0 < result["reader_p50_ms"] == reader["p50_ms"] and result["judge_over_reader_p50"] > 1
     assert cascade["claims"] > 10 and binding["claims"] == learned["claims"]
     assert learned["claims"] > 10 and judge["claims"] == 2
     assert learned["p50_ms"] > 0 and result["judge_over_learned_p50"] > 1

@@ -40,6 +40,9 @@ def test_swaps_report_from_the_command(shared_data: Path, tmp_path: Path) -> Non
         assert i["lexical+embedding+binding+kind"] >= i["lexical+embedding+binding"]  # the kind check too
     assert m["lexical+embedding+binding.flagged.gold"] == 0.0
     assert m["lexical+embedding+binding+kind.flagged.gold"] == 0.0
+    # the shipped span reader joins as its own row, on top of the served checks: it only adds refusals
+    for i in report["items"]:
+        assert i["lexical+embedding+binding+kind+reader"] >= i["lexical+embedding+binding+kind"]
     items = report["items"]
     assert len(items) == 40 and all(isinstance(i["lexical+embedding"], bool) for i in items)
     bad = _swaps("--squad", squad, "--articles", "x-y")
@@ -51,6 +54,7 @@ def test_a_trained_verifier_is_measured_with_a_sweep_of_its_thresholds(
 ) -> None:
     """``--verifier`` measures a model folder (what a training run just wrote); ``--sweep`` adds one row per
     veto/promote pair, to pick them on a validation slice."""
+    from ragqa.eval.halueval import READER_VETOES
     from ragqa.eval.swaps import SWEEP_BINDING_VETOES, SWEEP_PROMOTES, SWEEP_VETOES
 
     out, data = tmp_path / "swaps", str(tmp_path / "data")
@@ -60,10 +64,11 @@ def test_a_trained_verifier_is_measured_with_a_sweep_of_its_thresholds(
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads((out / "report.json").read_text())
     rows = report["tables"][0]["rows"]
-    assert len(rows) == 4 + len(SWEEP_BINDING_VETOES) + len(SWEEP_VETOES) * len(SWEEP_PROMOTES)
+    reader_rows = 1 + len(READER_VETOES)  # the shipped span reader, and its vetoes swept
+    assert len(rows) == 4 + len(SWEEP_BINDING_VETOES) + reader_rows + len(SWEEP_VETOES) * len(SWEEP_PROMOTES)
     names = [r[0] for r in rows]
     assert names[:3] == ["lexical+embedding", "lexical+embedding+binding", "lexical+embedding+binding+kind"]
-    assert "lexical+embedding+learned" in names and "binding veto 0.2" in names
+    assert "lexical+embedding+learned" in names and "binding veto 0.2" in names and "reader veto 0.1" in names
     m = report["metrics"]
     assert 0.0 <= m["learned alone.accuracy"] <= 1.0 and "learned veto 0.5 promote 0.5.recall" in m
     no_model = _swaps("--squad", squad, "--articles", "0-0", "--limit", "4",

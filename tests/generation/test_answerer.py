@@ -1,6 +1,7 @@
-"""Grounded answers over the project's own docs with the default model, on both embedded runtimes: llama.cpp and
-OpenVINO (the default where the CPU computes in bfloat16). The OpenAI-compatible transport is tested in
-test_backends.py and through the API."""
+"""Grounded answers over the project's own docs with the default model: cited answers on both embedded runtimes
+(llama.cpp and OpenVINO), the rest on the runtime ``auto`` picks on this CPU — the one a user here gets (the two
+runtimes run the same GGUF; the backend contract both pass is in test_backends.py). The OpenAI-compatible
+transport is tested in test_backends.py and through the API."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ragqa.cjk import is_chinese
 from ragqa.config import Settings
 from ragqa.generation.answerer import Answerer
 from ragqa.generation.backend import GenerationBackend
+from ragqa.generation.factory import backend_name
 from ragqa.generation.llamacpp_backend import LlamaCppBackend, free_port
 from ragqa.generation.openai_backend import OpenAIBackend
 from ragqa.generation.sampling import SamplingParams
@@ -32,12 +34,22 @@ def docs_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
+def _answerer(request: pytest.FixtureRequest, settings: Settings, runtime: str) -> Answerer:
+    backend: GenerationBackend = request.getfixturevalue(
+        "default_backend" if runtime == "llamacpp" else "default_openvino"
+    )
+    return Answerer(settings, open_searcher(settings), backend)
+
+
 @pytest.fixture(params=["llamacpp", "openvino"])
 def answerer(request: pytest.FixtureRequest, docs_settings: Settings) -> Answerer:
-    backend: GenerationBackend = request.getfixturevalue(
-        "default_backend" if request.param == "llamacpp" else "default_openvino"
-    )
-    return Answerer(docs_settings, open_searcher(docs_settings), backend)
+    return _answerer(request, docs_settings, request.param)
+
+
+@pytest.fixture
+def answerer_here(request: pytest.FixtureRequest, docs_settings: Settings) -> Answerer:
+    """On the runtime ``auto`` picks on this CPU."""
+    return _answerer(request, docs_settings, backend_name(docs_settings))
 
 
 def test_answers_from_the_docs_with_valid_citations(answerer: Answerer) -> None:
@@ -52,15 +64,15 @@ def test_answers_from_the_docs_with_valid_citations(answerer: Answerer) -> None:
     assert all(c["chunk_id"] and c["source"].endswith(".md") for c in payload["citations"])
 
 
-def test_chinese_question_gets_a_chinese_answer(answerer: Answerer) -> None:
-    result = answerer.answer("ragqa 用什么方法切分中文文本？", params=PARAMS)
+def test_chinese_question_gets_a_chinese_answer(answerer_here: Answerer) -> None:
+    result = answerer_here.answer("ragqa 用什么方法切分中文文本？", params=PARAMS)
     assert not result.refused and is_chinese(result.answer), result.answer
     assert "结巴" in result.answer
     assert result.cited and result.invalid_citations == 0
 
 
-def test_declines_what_the_docs_do_not_say(answerer: Answerer) -> None:
-    result = answerer.answer(
+def test_declines_what_the_docs_do_not_say(answerer_here: Answerer) -> None:
+    result = answerer_here.answer(
         "Which company sells commercial support contracts for ragqa, and at what price?", params=PARAMS
     )
     assert result.refused, result.answer

@@ -21,7 +21,7 @@ from ragqa.retrieval.embedders import (
 def scifact_text(shared_data: Path) -> tuple[list[str], list[str]]:
     docs = []
     with (shared_data / "scifact" / "corpus.jsonl").open() as fh:
-        for _, line in zip(range(200), fh, strict=False):
+        for _, line in zip(range(100), fh, strict=False):
             rec = json.loads(line)
             docs.append(f"{rec['title']}\n{rec['text']}")
     with (shared_data / "scifact" / "queries.jsonl").open() as fh:
