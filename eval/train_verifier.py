@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ragqa.eval.fine_tune import fit, seed_everything
 from ragqa.eval.halueval import load_halueval
 from ragqa.eval.verifier_data import Example, halueval_examples, squad_examples
 from ragqa.generation.verify.learned import (
@@ -213,9 +214,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
 
     transformers.logging.set_verbosity_error()
     started = time.perf_counter()
-    random.seed(config.seed)
-    np.random.seed(config.seed)
-    torch.manual_seed(config.seed)
+    seed_everything(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
     examples = build_examples(config)
@@ -228,33 +227,17 @@ def train(config: TrainConfig) -> dict[str, Any]:
         [len(examples) / (2 * (len(examples) - positives)), len(examples) / (2 * positives)]
     )
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
-    lengths = base.lengths
-    steps_per_epoch = (len(examples) + config.batch_size - 1) // config.batch_size
-    total = steps_per_epoch * config.epochs
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.01)
-    schedule = transformers.get_linear_schedule_with_warmup(optimizer, int(0.06 * total), total)
-    rng = random.Random(config.seed)
-    model.train()
-    losses: list[float] = []
-    from tqdm import tqdm
-
-    with tqdm(total=total, desc="training the claim verifier", unit="batch") as bar:
-        for _epoch in range(config.epochs):
-            # batches of similar lengths (less padding), in random order
-            order = sorted(range(len(examples)), key=lambda i: (lengths[i], rng.random()))
-            batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-            rng.shuffle(batches)
-            for batch in batches:
-                loss = loss_fn(base.logits(batch), labels[batch])
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-                optimizer.step()
-                schedule.step()
-                optimizer.zero_grad()
-                losses.append(loss.item())
-                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
-                bar.update()
+    losses = fit(
+        model,
+        lambda batch: loss_fn(base.logits(batch), labels[batch]),
+        base.lengths,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        warmup=0.06,
+        seed=config.seed,
+        desc="training the claim verifier",
+    )
     base.export(config.out)
     kinds: dict[str, int] = {}
     for e in examples:
