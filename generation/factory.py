@@ -19,7 +19,7 @@ def backend_name(settings: Settings, *, fast: bool | None = None) -> LlmBackendN
     """The backend ``settings`` ask for. ``auto`` is ``openvino`` for the packaged default model on a CPU where its
     8-bit export was measured faster than the llama.cpp wheel (:func:`openvino_pays_here`), and ``llamacpp``
     otherwise — for any other GGUF (OpenVINO's reader does not read every block type: the packaged 0.5B model's
-    Q5_0, for one) and on CPUs where that gain was never measured. ``fast`` overrides the CPU check."""
+    Q5_0, for one) and on CPUs where it was not (AVX2 only). ``fast`` overrides the CPU check."""
     if settings.llm_backend != "auto":
         return settings.llm_backend
     if (settings.llm_model or DEFAULT_LOCAL_MODEL) != DEFAULT_LOCAL_MODEL:
@@ -30,7 +30,8 @@ def backend_name(settings: Settings, *, fast: bool | None = None) -> LlmBackendN
 def openvino_pays_here() -> bool:
     """A CPU that computes in bfloat16 (AMX or AVX-512 BF16: about 3× sooner answers than the wheel, README
     "Performance → OpenVINO") or has AVX-512 without it (2.5× to the first token, 1.4× decode:
-    bench/results/runtimes-openvino-nobf16.json). AVX2-only CPUs were never measured."""
+    bench/results/runtimes-openvino-nobf16.json). Not with AVX2 only: on an AMD EPYC, 0.89× the wheel's prefill
+    and 0.60× its decode (bench/results/runtimes-openvino-avx2.json)."""
     return cpu_computes_bf16() or cpu_has_avx512()
 
 

@@ -40,6 +40,11 @@ _TIME_Q_ZH = re.compile(r"什么时候|何时|什么时间")
 _TIME_Q_EN = re.compile(r"^\W*when (?:is|was|were|did|does|do|has|had|have|will|would|can|could)\b")
 _NAMED_Q_ZH = re.compile(r"谁|哪位|何人|哪里|哪儿|何处|什么地方")
 _NAMED_Q_EN = re.compile(r"^\W*(?:(?:by|to|with|for|from|in|at) )?(?:who|whom|whose|where)\b")
+# "Are X and Y both directors?", "他是否…", "…吗？": answered yes or no, never by a span of the sources
+_YES_NO_Q_EN = re.compile(
+    r"^\W*(?:is|are|was|were|am|do|does|did|can|could|has|have|had|will|would|should|shall|may|might|must)\b"
+)
+_YES_NO_Q_ZH = re.compile(r"吗\W*$|是否|是不是|有没有|能不能|会不会|对不对")
 
 _YEAR = re.compile(
     r"(?<!\d)\d{3,4}(?!\d)|\d0s\b|[〇零一二三四五六七八九]{2,4}年|年代|世纪|[元同次翌前去今明]年|\bcentury\b"
@@ -81,6 +86,13 @@ def asked_for(question: str) -> Asked | None:
     if _NAMED_Q_ZH.search(q) or _NAMED_Q_EN.search(low):
         return "named"
     return None
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """Whether ``question`` is answered yes or no (an English question opening with its verb, a Chinese one with
+    吗 or 是否): its answer is no span of the sources, so the span reader has nothing to weigh it against."""
+    q = question.strip()
+    return bool(_YES_NO_Q_EN.match(q.lower()) or _YES_NO_Q_ZH.search(q))
 
 
 def _has_number(text: str) -> bool:

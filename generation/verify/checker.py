@@ -12,7 +12,8 @@ Signals, each measurable on its own (``signals`` picks them, for ablations):
 - ``kind``: does the answer hold the kind of thing its question asks for (:mod:`ragqa.generation.verify.answer_type`:
   a year for 哪一年, a number for "how many", not a bare date for "who")? Read over the whole answer, not a claim.
 - ``reader``: does the answer hold a span the span reader (:mod:`ragqa.generation.verify.reader`) finds answering
-  the question in the sources it cites? Read over the whole answer too.
+  the question in the sources it cites? Read over the whole answer too, and not for a yes-or-no question (its
+  answer is no span: on HaluEval records 1200–1599 the reader flagged 28 right "yes"/"no" answers).
 
 Combined, they form a cascade: the cheap signals settle the clear cases (new content fully present → supported;
 most of it absent → not supported); only the uncertain middle band costs an LLM call. A claim that is not
@@ -35,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from ragqa.generation.verify.answer_type import answers_the_kind
+from ragqa.generation.verify.answer_type import answers_the_kind, asks_yes_or_no
 from ragqa.generation.verify.binding_model import shipped_binding
 from ragqa.generation.verify.claims import Claim
 from ragqa.generation.verify.grounding import LexicalGrounding, SourceGrounding
@@ -224,7 +225,7 @@ class SupportChecker:
                     else c
                     for c in checks
                 ]
-        if self.reader is not None and whole_answer and question:
+        if self.reader is not None and whole_answer and question and not asks_yes_or_no(question):
             checks = self._read(checks, sources, question)
         return checks
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragqa.generation.verify.answer_type import answers_the_kind, asked_for
+from ragqa.generation.verify.answer_type import answers_the_kind, asked_for, asks_yes_or_no
 
 
 @pytest.mark.parametrize(
@@ -76,3 +76,22 @@ def test_answers_of_the_kind_pass(question: str, answer: str) -> None:
 )
 def test_answers_of_another_kind_fail(question: str, answer: str) -> None:
     assert not answers_the_kind(question, answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "yes_or_no"),
+    [
+        ("Are Youssef Chahine and Gordon Douglas both directors?", True),
+        ("Was the mill built before the war?", True),
+        ("  Did Splash win an award?", True),
+        ("他们两人是否都是导演？", True),
+        ("这座桥还在使用吗？", True),
+        ("Which band was formed earlier, Marilyn Manson or Walk the Moon?", False),
+        ("Who is the director?", False),
+        ("Isabel founded which company?", False),  # "Is" only as a word of its own
+        ("这是什么？", False),
+        ("谁是导演？", False),
+    ],
+)
+def test_yes_or_no_questions(question: str, yes_or_no: bool) -> None:
+    assert asks_yes_or_no(question) is yes_or_no

@@ -10,6 +10,7 @@ Its speed is a benchmark, not a timed test: ``python bench/verifier.py``."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pytest
 
@@ -55,3 +56,31 @@ def test_a_context_sentence_beside_the_answer_is_not_held_against_it() -> None:
     refused = checker.check([Claim(swapped, (1,)), Claim(context, (1,))], [source], question)
     assert [c.verdict for c in refused] == ["contradicted", "contradicted"]
     assert all(c.decided_by.endswith("+reader") for c in refused)
+
+
+class _Counting(SpanReader):
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: list[str] = []
+
+    def score_claims(
+        self, claims: Sequence[str], sources: Sequence[str], question: str = ""
+    ) -> list[float | None]:
+        self.read.append(question)
+        return super().score_claims(claims, sources, question)
+
+
+def test_a_yes_or_no_answer_is_not_weighed_against_spans() -> None:
+    """A yes-or-no question's answer holds no span the reader finds: the reader is not asked."""
+    source = "Youssef Chahine was an Egyptian film director. Gordon Douglas was an American film director."
+    reader = _Counting()
+    checker = SupportChecker(None, None, frozenset({"lexical", "reader"}), reader=reader)
+    for question in ("Are Youssef Chahine and Gordon Douglas both directors?", "他们两人是否都是导演？"):
+        (check,) = checker.check([Claim("Youssef Chahine and Gordon Douglas were film directors.", (1,))],
+                                 [source], question)  # fmt: skip
+        assert check.verdict == "supported" and "+reader" not in check.decided_by
+    assert reader.read == []
+    checker.check(
+        [Claim("Gordon Douglas was an American film director.", (1,))], [source], "Who was American?"
+    )
+    assert reader.read == ["Who was American?"]  # a question a span answers is read
