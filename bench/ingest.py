@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny run that only checks the script works")
     args = parser.parse_args()
     if args.smoke:
-        args.docs, args.zh_docs = 40, 12
+        args.docs, args.zh_docs = 16, 6
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     if unknown := [r for r in rows if r not in ROWS]:
         parser.error(f"unknown rows {unknown}: choose from {', '.join(ROWS)}")

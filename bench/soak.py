@@ -143,8 +143,8 @@ async def _searchers(url: str, clients: int, seconds: float) -> tuple[list[float
     return latencies, errors, requests
 
 
-def load(work: Path, clients: int, seconds: float) -> dict[str, Any]:
-    corpus = _corpus(work / "load-corpus", 200, 20)
+def load(work: Path, clients: int, seconds: float, files: int = 200) -> dict[str, Any]:
+    corpus = _corpus(work / "load-corpus", files, 20)
     data = work / "load"
     env = env_for(data, api_rate_limit="0")
     subprocess.run([*CLI, "ingest", str(corpus)], env=env, check=True, capture_output=True)
@@ -292,7 +292,7 @@ def main() -> None:
         if "kills" in which:
             results["kills"] = kills(work, args.kills, 16 if args.smoke else 300)
         if "load" in which:
-            results["load"] = load(work, args.clients, args.seconds)
+            results["load"] = load(work, args.clients, args.seconds, 20 if args.smoke else 200)
         if "fuzz" in which:
             results["fuzz"] = fuzz(work, args.examples)
         if "bomb" in which:
