@@ -87,9 +87,13 @@ def source_rows(packed: Any, question: list[int], source: str) -> list[Row]:
     return rows
 
 
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d", "-"))
+
+
 def fold(text: str) -> str:
-    """Case and spaces folded: how a span and a claim are compared."""
-    return "".join(text.casefold().split())
+    """Case, spaces and dashes folded: how a span and a claim are compared (an answer's "20-18" holds the
+    source's "20–18")."""
+    return "".join(text.casefold().translate(_DASHES).split())
 
 
 @dataclass(frozen=True, slots=True)

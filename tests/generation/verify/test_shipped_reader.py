@@ -16,7 +16,7 @@ import pytest
 
 from ragqa.generation.verify.checker import SupportChecker
 from ragqa.generation.verify.claims import Claim
-from ragqa.generation.verify.reader import MODEL_DIR, READER_KIND, Manifest, SpanReader
+from ragqa.generation.verify.reader import MODEL_DIR, READER_KIND, Manifest, Span, SpanReader
 from ragqa.hashing import file_sha256
 from tests.generation.verify.made_up_swaps import CASES
 
@@ -84,3 +84,11 @@ def test_a_yes_or_no_answer_is_not_weighed_against_spans() -> None:
         [Claim("Gordon Douglas was an American film director.", (1,))], [source], "Who was American?"
     )
     assert reader.read == ["Who was American?"]  # a question a span answers is read
+
+
+def test_a_hyphen_in_the_answer_holds_the_sources_dash() -> None:
+    """An answer's "20-18" holds the reader's span "20–18" (an en dash, as the source writes it)."""
+    reader = SpanReader()
+    spans = [Span("20–18", 0.9), Span("24–10", 0.1)]
+    assert reader.support("The final score of the AFC Championship Game was 20-18.", spans) == 1.0
+    assert reader.support("The final score was 24-10.", spans) == pytest.approx(0.1 / 0.9)
