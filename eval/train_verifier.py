@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,6 +46,9 @@ from ragqa.hashing import file_sha256
 from ragqa.retrieval.ov_export import export_ir
 from ragqa.types import VerifierBase
 
+if TYPE_CHECKING:  # train_reader imports this module
+    from ragqa.eval.train_reader import ReaderTrainConfig
+
 log = logging.getLogger(__name__)
 
 HALUEVAL_TRAIN = range(0, 1200)  # 1200–1599 pick the cascade thresholds; 1600–1999 validate
@@ -58,6 +61,32 @@ CMRC_TRAIN_ARTICLES = range(100, 256)
 
 def training_articles(path: Path) -> range:
     return CMRC_TRAIN_ARTICLES if "cmrc" in path.name.lower() else XQUAD_TRAIN_ARTICLES
+
+
+def training_record(
+    config: TrainConfig | ReaderTrainConfig, losses: Sequence[float], started: float
+) -> dict[str, Any]:
+    """What a trained model's manifest says of its training, for the verifier and the span reader alike: the data
+    (HaluEval records, SQuAD-format files and their articles), the settings, the final loss, the time taken and
+    the library versions."""
+    import torch
+    import transformers
+
+    return {
+        "halueval_records": [HALUEVAL_TRAIN.start, HALUEVAL_TRAIN.stop - 1] if config.halueval else None,
+        "squad": [str(p) for p in config.squad],
+        "squad_articles": {
+            str(p): [training_articles(p).start, training_articles(p).stop - 1] for p in config.squad
+        },
+        "epochs": config.epochs,
+        "batch_size": config.batch_size,
+        "learning_rate": config.learning_rate,
+        "seed": config.seed,
+        "final_loss": round(float(np.mean(losses[-100:])), 4) if losses else None,
+        "seconds": round(time.perf_counter() - started, 1),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+    }
 
 
 @dataclass(slots=True)
@@ -248,21 +277,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
         "max_tokens": MAX_TOKENS,
         "trained": {
             "base": base.described,
-            "halueval_records": [HALUEVAL_TRAIN.start, HALUEVAL_TRAIN.stop - 1] if config.halueval else None,
-            "squad": [str(p) for p in config.squad],
-            "squad_articles": {
-                str(p): [training_articles(p).start, training_articles(p).stop - 1] for p in config.squad
-            },
+            **training_record(config, losses, started),
             "examples": len(examples),
             "kinds": kinds,
-            "epochs": config.epochs,
-            "batch_size": config.batch_size,
-            "learning_rate": config.learning_rate,
-            "seed": config.seed,
-            "final_loss": round(float(np.mean(losses[-100:])), 4) if losses else None,
-            "seconds": round(time.perf_counter() - started, 1),
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
         },
     }
     (config.out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
