@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -47,24 +49,19 @@ async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
             checks["generation"] = f"{services.preload_error.code}: {services.preload_error}"
         else:
             checks["generation"] = "ok: embedded model loads on the first question"
-        if services.settings.verify != "off" and services.settings.verify_binding:
-            try:
-                shipped_binding()  # its weights' checksum, once per process
-                checks["binding"] = "ok"
-            except RagqaError as exc:
-                checks["binding"] = f"{exc.code}: {exc}"
-        if services.settings.verify != "off" and services.settings.verify_reader:
-            try:
-                default_reader().load()  # checksum and compile, once per process
-                checks["reader"] = "ok"
-            except RagqaError as exc:
-                checks["reader"] = f"{exc.code}: {exc}"
-        if services.settings.verify != "off" and services.settings.verify_learned:
-            try:
-                default_verifier().load()  # checksum and compile, once per process
-                checks["verifier"] = "ok"
-            except RagqaError as exc:
-                checks["verifier"] = f"{exc.code}: {exc}"
+        settings = services.settings
+        models: tuple[tuple[str, bool, Callable[[], object]], ...] = (
+            ("binding", settings.verify_binding, shipped_binding),  # its weights' checksum, once per process
+            ("reader", settings.verify_reader, lambda: default_reader().load()),  # checksum and compile, once
+            ("verifier", settings.verify_learned, lambda: default_verifier().load()),
+        )
+        for name, wanted, load in models:
+            if settings.verify != "off" and wanted:
+                try:
+                    load()
+                    checks[name] = "ok"
+                except RagqaError as exc:
+                    checks[name] = f"{exc.code}: {exc}"
         return checks
 
     checks = await anyio.to_thread.run_sync(check)
